@@ -21,7 +21,8 @@ public static class SandboxKernel
     {
         var paths = new KernelPaths(Path.GetFullPath(root), "(sandbox nbd-client)");
         Directory.CreateDirectory(paths.GadgetRoot);
-        Directory.CreateDirectory(paths.DeviceNode(""));
+        // The re-exported devices' sockets live in dev/, which the NBD listener wants private.
+        Directory.CreateDirectory(paths.DeviceNode(""), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         for (var i = 0; i < 2; i++)
         {
             Directory.CreateDirectory(Path.Combine(paths.UdcClass, UdcPrefix + i.ToString(CultureInfo.InvariantCulture)));
