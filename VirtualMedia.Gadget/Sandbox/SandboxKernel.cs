@@ -19,6 +19,11 @@ public static class SandboxKernel
     /// <summary>Lays out (or reuses) the sandbox under <paramref name="root"/> and returns its kernel side.</summary>
     public static KernelSide Create(string root)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the sandbox kernel side needs a Unix file system");
+        }
+
         var paths = new KernelPaths(Path.GetFullPath(root), "(sandbox nbd-client)");
         Directory.CreateDirectory(paths.GadgetRoot);
         // The re-exported devices' sockets live in dev/, which the NBD listener wants private.
