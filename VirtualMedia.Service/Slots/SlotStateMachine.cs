@@ -1,3 +1,5 @@
+using VirtualMedia.DBus;
+
 namespace VirtualMedia.Service.Slots;
 
 /// <summary>
@@ -43,9 +45,9 @@ public sealed class SlotStateMachine
                 Status = SlotStatus.Empty with { ExitCode = -1 };
                 return;
             case SlotState.Active:
-                throw new ErrnoException(Errno.EPERM, $"{_slot} already has media inserted; unmount it first");
+                throw new DBusErrnoException(Errno.EPERM, $"{_slot} already has media inserted; unmount it first");
             default:
-                throw new ErrnoException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
+                throw new DBusErrnoException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
         }
     }
 
@@ -99,9 +101,9 @@ public sealed class SlotStateMachine
                 Owe();
                 return new SlotStep(null, SlotAction.Deactivate);
             case SlotState.Ready:
-                throw new ErrnoException(Errno.EPERM, $"{_slot} has no media inserted: nothing to unmount");
+                throw new DBusErrnoException(Errno.EPERM, $"{_slot} has no media inserted: nothing to unmount");
             default:
-                throw new ErrnoException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
+                throw new DBusErrnoException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
         }
     }
 
