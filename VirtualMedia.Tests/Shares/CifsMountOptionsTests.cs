@@ -42,10 +42,10 @@ public sealed class CifsMountOptionsTests
     [Test]
     public void Doubled_commas_parse_back_to_the_password_as_the_kernel_reads_them()
     {
-        const string password = "a,b,,c,";
-        var attempts = Build("alice", password);
+        const string Password = "a,b,,c,";
+        var attempts = Build("alice", Password);
 
-        KernelCifsParse(Text(attempts[0]))["password"].Should().Be(password);
+        KernelCifsParse(Text(attempts[0]))["password"].Should().Be(Password);
         Dispose(attempts);
     }
 

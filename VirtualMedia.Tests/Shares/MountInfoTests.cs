@@ -7,12 +7,12 @@ public sealed class MountInfoTests
     [Test]
     public void Mount_points_are_the_fifth_field_with_octal_escapes_decoded()
     {
-        const string table =
+        const string Table =
             "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
             + "40 22 0:35 / /run/virtual-media/Slot_2/share ro,nosuid - cifs //h/s rw,vers=3.1.1\n"
             + "41 22 0:36 / /mnt/with\\040space\\134and\\011tab rw - tmpfs tmpfs rw\n";
 
-        MountInfo.ParseMountPoints(table).Should().Equal("/", "/run/virtual-media/Slot_2/share", "/mnt/with space\\and\ttab");
+        MountInfo.ParseMountPoints(Table).Should().Equal("/", "/run/virtual-media/Slot_2/share", "/mnt/with space\\and\ttab");
     }
 
     [Test]
