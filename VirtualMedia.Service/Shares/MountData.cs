@@ -73,6 +73,7 @@ public sealed class MountData : IDisposable
     {
         CryptographicOperations.ZeroMemory(_buffer);
         _length = 0;
+        _secretStart = _secretEnd = -1;
     }
 
     private MountData Separator() => _length == 0 ? this : Byte((byte)',');

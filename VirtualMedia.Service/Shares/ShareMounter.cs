@@ -221,7 +221,11 @@ public sealed class ShareMounter
         }
 
         // Anything still mounted here belongs to an earlier activation that did not finish its release.
-        ReleasePath(mountPoint);
+        if (_system.MountPoints().Contains(mountPoint, StringComparer.Ordinal))
+        {
+            ReleasePath(mountPoint);
+        }
+
         return mountPoint;
     }
 

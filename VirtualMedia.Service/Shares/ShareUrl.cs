@@ -129,17 +129,14 @@ public abstract record ShareUrl
     private static List<string> ParsePath(string scheme, string path)
     {
         var segments = new List<string>();
-        foreach (var raw in path.Split('/'))
+        foreach (var raw in path.Length == 0 ? [] : path.Split('/'))
         {
-            string segment;
-            try
-            {
-                segment = Uri.UnescapeDataString(raw);
-            }
-            catch (UriFormatException)
+            if (!IsWellFormedEscaping(raw))
             {
                 throw Invalid("bad percent-encoding in the path");
             }
+
+            var segment = Uri.UnescapeDataString(raw);
 
             if (segment.Length == 0 || segment is "." or "..")
             {
@@ -162,6 +159,19 @@ public abstract record ShareUrl
         }
 
         return segments;
+    }
+
+    private static bool IsWellFormedEscaping(string raw)
+    {
+        for (var i = raw.IndexOf('%', StringComparison.Ordinal); i >= 0; i = raw.IndexOf('%', i + 1))
+        {
+            if (i + 2 >= raw.Length || !char.IsAsciiHexDigit(raw[i + 1]) || !char.IsAsciiHexDigit(raw[i + 2]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string BuildDisplay(string scheme, string host, int? port, IReadOnlyList<string> segments)
