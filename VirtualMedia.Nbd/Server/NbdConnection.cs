@@ -217,12 +217,12 @@ internal sealed class NbdConnection : IDisposable
 
     private static (int Start, int Length) StructuredError(NbdRequest request)
     {
-        const int errorChunkSize = 26;
-        var header = request.Buffer.AsSpan(0, errorChunkSize);
+        const int ErrorChunkSize = 26;
+        var header = request.Buffer.AsSpan(0, ErrorChunkSize);
         WriteChunkHeader(header, NbdConstants.ReplyTypeError, request.Handle, 6);
         BinaryPrimitives.WriteUInt32BigEndian(header[20..], (uint)request.Error);
         BinaryPrimitives.WriteUInt16BigEndian(header[24..], 0);
-        return (0, errorChunkSize);
+        return (0, ErrorChunkSize);
     }
 
     private static void WriteChunkHeader(Span<byte> header, ushort type, ulong handle, uint length)
