@@ -40,7 +40,7 @@ internal sealed class SlotRig : IAsyncDisposable
         KernelSide kernel, GadgetComposer composer, string slot, int nbd, bool writeProtected, CaseLog log, CancellationToken cancellationToken)
     {
         var image = $"/tmp/{slot}.img";
-        var content = new byte[8 << 20];
+        var content = new byte[4 << 20];
         new Random(nbd + 1).NextBytes(content);
         await File.WriteAllBytesAsync(image, content, cancellationToken);
 

@@ -12,6 +12,7 @@ public static class GuestCaseRunner
     public static async Task<int> RunAsync(IReadOnlyList<GuestCase> cases, string resultsDirectory)
     {
         Directory.CreateDirectory(resultsDirectory);
+        Console.WriteLine($"VM-TIME guest-main {File.ReadAllText("/proc/uptime").Split(' ')[0]}");
         var failed = 0;
         foreach (var guestCase in cases)
         {
