@@ -1,3 +1,4 @@
+using VirtualMedia.Gadget.ConfigFs;
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>
@@ -20,7 +21,7 @@ public static class CompactSlots
                 Path.Combine(socketDirectory, $"nbd{i}.sock"),
                 proxy ? ConfigurationDefaults.ProxyTimeoutSeconds : ConfigurationDefaults.LegacyTimeoutSeconds,
                 ConfigurationDefaults.BlockSize,
-                MediaType.USBStick);
+                MediaType.UsbStick);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using VirtualMedia.Gadget.ConfigFs;
 
 namespace VirtualMedia.Service.Configuration;
 
@@ -193,8 +194,8 @@ public static class ConfigurationLoader
 
             var mediaType = OptionalString(slot, name, "MediaType") switch
             {
-                null or "USBStick" => MediaType.USBStick,
-                "CD" => MediaType.CD,
+                null or "USBStick" => MediaType.UsbStick,
+                "CD" => MediaType.Cd,
                 var other => throw new ConfigurationException(file, name, "MediaType", $"\"{other}\" is neither \"USBStick\" nor \"CD\""),
             };
             return new SlotConfiguration(name, mode, endpoint, device, socket, timeout, blockSize, mediaType);

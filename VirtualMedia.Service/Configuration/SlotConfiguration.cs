@@ -1,3 +1,4 @@
+using VirtualMedia.Gadget.ConfigFs;
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>One entry of <c>MountPoints</c>: a slot, its NBD device and its socket.</summary>

@@ -1,3 +1,4 @@
+using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -38,9 +39,9 @@ public sealed class ConfigurationLoaderTests
         configuration.ImageDirectory.Should().Be("/var/lib/virtual-media/images");
         configuration.Slots.Select(s => s.Name).Should().Equal("Slot_0", "Slot_1", "Slot_2", "Slot_3");
         configuration.Slots[0].Should().Be(new SlotConfiguration(
-            "Slot_0", SlotMode.Proxy, "/nbd/0", "nbd0", "/run/virtual-media/nbd0.sock", 30, 512, MediaType.USBStick));
+            "Slot_0", SlotMode.Proxy, "/nbd/0", "nbd0", "/run/virtual-media/nbd0.sock", 30, 512, MediaType.UsbStick));
         configuration.Slots[3].Should().Be(new SlotConfiguration(
-            "Slot_3", SlotMode.Legacy, string.Empty, "nbd3", "/run/virtual-media/nbd3.sock", 90, 512, MediaType.USBStick));
+            "Slot_3", SlotMode.Legacy, string.Empty, "nbd3", "/run/virtual-media/nbd3.sock", 90, 512, MediaType.UsbStick));
     }
 
     [Test]
@@ -84,7 +85,7 @@ public sealed class ConfigurationLoaderTests
         configuration.CacheMiB.Should().Be(32);
         configuration.InactivityTimeoutSeconds.Should().Be(0);
         configuration.Slots.Single().Should().Be(new SlotConfiguration(
-            "Cd", SlotMode.Legacy, string.Empty, "nbd7", "/run/x.sock", 90, 512, MediaType.CD));
+            "Cd", SlotMode.Legacy, string.Empty, "nbd7", "/run/x.sock", 90, 512, MediaType.Cd));
     }
 
     [Test]
