@@ -90,7 +90,7 @@ internal ref struct WireValidator
             throw Fail("a string is not valid UTF-8");
         }
 
-        if (objectPath && !ObjectPath.IsValid(Encoding.ASCII.GetString(bytes)))
+        if (objectPath && !ObjectPath.IsValid(bytes.Length <= 256 ? AsChars(bytes, stackalloc char[bytes.Length]) : Encoding.ASCII.GetString(bytes)))
         {
             throw Fail("an object path has invalid syntax");
         }
@@ -108,7 +108,7 @@ internal ref struct WireValidator
             throw Fail("a signature is not NUL-terminated");
         }
 
-        if (!Signature.IsValid(Encoding.ASCII.GetString(bytes)))
+        if (!Signature.IsValid(AsChars(bytes, stackalloc char[bytes.Length])))
         {
             throw Fail("a signature has invalid syntax");
         }
@@ -165,7 +165,7 @@ internal ref struct WireValidator
                 break;
             case 'v':
                 var inner = ReadSignature();
-                if (!Signature.IsSingleCompleteType(Encoding.ASCII.GetString(inner)))
+                if (!Signature.IsSingleCompleteType(AsChars(inner, stackalloc char[inner.Length])))
                 {
                     throw Fail("a variant's signature is not a single complete type");
                 }
@@ -219,7 +219,7 @@ internal ref struct WireValidator
 
         var end = Position + (int)length;
         var elementStart = index;
-        var elementEnd = elementStart + Signature.CompleteTypeLength(Encoding.ASCII.GetString(signature), elementStart);
+        var elementEnd = elementStart + Signature.CompleteTypeLength(AsChars(signature, stackalloc char[signature.Length]), elementStart);
         while (Position < end)
         {
             var elementIndex = elementStart;
@@ -232,6 +232,16 @@ internal ref struct WireValidator
         }
 
         index = elementEnd;
+    }
+
+    private static ReadOnlySpan<char> AsChars(ReadOnlySpan<byte> ascii, Span<char> chars)
+    {
+        for (var i = 0; i < ascii.Length; i++)
+        {
+            chars[i] = (char)ascii[i];
+        }
+
+        return chars;
     }
 
     private ReadOnlySpan<byte> Take(int count)

@@ -41,6 +41,7 @@ public sealed partial class TestService
             .AddMethod("Crash", string.Empty, string.Empty, (_, _) => throw new InvalidOperationException("handler bug"))
             .AddMethod("Emit", "i", string.Empty, EmitAsync)
             .AddMethod("SetString", "s", string.Empty, SetStringAsync)
+            .AddMethod("Describe", "a{sv}", "a{sv}", EchoAsync)
             .AddSignal("Completion", "i", "Result")
             .AddProperty("Byte", "y", PropertyAccess.Read, v => v.WriteByte(200))
             .AddProperty("Bool", "b", PropertyAccess.ReadWrite, v => v.WriteBool(BoolValue), r => BoolValue = r.ReadBool())
