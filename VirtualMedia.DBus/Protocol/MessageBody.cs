@@ -10,7 +10,7 @@ namespace VirtualMedia.DBus;
 /// <remarks>
 /// Rent one with <see cref="Create(string)"/>, write the values in signature order, then hand it to a
 /// send/call method (which takes ownership and returns it to the pool) or dispose it.
-/// Unix fds written with <see cref="WriteUnixFd"/> stay owned by the caller and must stay open until
+/// Unix fds written with <see cref="WriteUnixFd(SafeHandle)"/> stay owned by the caller and must stay open until
 /// the message is sent.
 /// </remarks>
 public sealed class MessageBody : IDisposable
@@ -20,6 +20,7 @@ public sealed class MessageBody : IDisposable
     private static readonly ConcurrentQueue<MessageBody> Pool = new();
 
     private readonly List<SafeHandle> _fds = [];
+    private readonly List<SafeHandle> _ownedFds = [];
     private byte[] _buffer = [];
     private int _length;
     private bool _rented;
@@ -168,10 +169,18 @@ public sealed class MessageBody : IDisposable
     }
 
     /// <summary>Writes a unix fd (<c>h</c>); the handle stays the caller's and must stay open until sent.</summary>
-    public void WriteUnixFd(SafeHandle handle)
+    public void WriteUnixFd(SafeHandle handle) => WriteUnixFd(handle, disposeWithBody: false);
+
+    /// <summary>Writes a unix fd (<c>h</c>); with <paramref name="disposeWithBody"/> the body closes it once sent (for handlers returning an fd).</summary>
+    public void WriteUnixFd(SafeHandle handle, bool disposeWithBody)
     {
         ArgumentNullException.ThrowIfNull(handle);
         _fds.Add(handle);
+        if (disposeWithBody)
+        {
+            _ownedFds.Add(handle);
+        }
+
         WriteUInt32((uint)(_fds.Count - 1));
     }
 
@@ -230,6 +239,12 @@ public sealed class MessageBody : IDisposable
 
         _rented = false;
         _fds.Clear();
+        foreach (var owned in _ownedFds)
+        {
+            owned.Dispose();
+        }
+
+        _ownedFds.Clear();
         if (_buffer.Length > 64 * 1024 || Pool.Count >= PoolSize)
         {
             ArrayPool<byte>.Shared.Return(_buffer);

@@ -46,6 +46,12 @@ public static class Signature
     public static int CompleteTypeLength(ReadOnlySpan<char> signature, int start)
     {
         var index = start;
+        if (start < signature.Length && signature[start] == '{')
+        {
+            // A dict entry, as the element of an array being walked.
+            return DictEntryLength(signature, start);
+        }
+
         if (!TrySkipCompleteType(signature, ref index, 0, 0))
         {
             throw new ArgumentException($"'{signature}' has no complete type at {start}", nameof(signature));
@@ -61,6 +67,23 @@ public static class Signature
         {
             throw new ArgumentException($"'{signature}' is not a valid D-Bus signature", parameterName);
         }
+    }
+
+    private static int DictEntryLength(ReadOnlySpan<char> signature, int start)
+    {
+        var index = start + 1;
+        if (index >= signature.Length || !IsBasic(signature[index]))
+        {
+            throw new ArgumentException($"'{signature}' has no dict entry at {start}", nameof(signature));
+        }
+
+        index++;
+        if (!TrySkipCompleteType(signature, ref index, 1, 1) || index >= signature.Length || signature[index] != '}')
+        {
+            throw new ArgumentException($"'{signature}' has no dict entry at {start}", nameof(signature));
+        }
+
+        return index + 1 - start;
     }
 
     internal static bool IsBasic(char code) => "ybnqiuxtdsogh".Contains(code, StringComparison.Ordinal);
