@@ -1,5 +1,6 @@
 using VirtualMedia.Tests.Guest.Gadget;
 using VirtualMedia.Tests.Guest.Runner;
+using VirtualMedia.Tests.Guest.Shares;
 
 // Usage inside the kernel VM: dotnet VirtualMedia.Tests.Guest.dll <suite> <results-dir> [case...]
 // Each case leaves <results-dir>/<case>.pass or <case>.fail (its log); see scripts/kernel-vm/README.md.
@@ -12,6 +13,7 @@ if (args.Length < 2)
 IReadOnlyList<GuestCase> suite = args[0] switch
 {
     "gadget" => GadgetCases.All,
+    "shares" => ShareCases.All,
     _ => [],
 };
 if (suite.Count == 0)

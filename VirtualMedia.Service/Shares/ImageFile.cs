@@ -28,7 +28,7 @@ public static partial class ImageFile
         var mode = BitConverter.ToUInt16(buffer[StatxModeOffset..]);
         if ((mode & TypeMask) != RegularFile)
         {
-            return ((mode & TypeMask) == Directory ? Errno.EISDIR : Errno.EINVAL, 0);
+            return ((mode & TypeMask) == Directory ? LinuxErrno.EISDIR : LinuxErrno.EINVAL, 0);
         }
 
         try
@@ -39,11 +39,11 @@ public static partial class ImageFile
         }
         catch (UnauthorizedAccessException)
         {
-            return (Errno.EACCES, 0);
+            return (LinuxErrno.EACCES, 0);
         }
         catch (FileNotFoundException)
         {
-            return (Errno.ENOENT, 0);
+            return (LinuxErrno.ENOENT, 0);
         }
         catch (IOException exception) when (exception.HResult > 0)
         {
@@ -51,7 +51,7 @@ public static partial class ImageFile
         }
         catch (IOException)
         {
-            return (Errno.EIO, 0);
+            return (LinuxErrno.EIO, 0);
         }
     }
 

@@ -34,7 +34,7 @@ public sealed class KernelShareSupport
         {
             var client = url is SmbUrl ? "CIFS/SMB" : "NFS";
             throw new ShareMountException(
-                Errno.ENOTSUP,
+                LinuxErrno.ENOTSUP,
                 $"cannot mount {url.Display}: this kernel lacks the {client} client ('{url.FileSystemType}' is neither in {_procFileSystems} nor a loadable module)");
         }
     }

@@ -15,28 +15,28 @@ public static class ShareErrors
         var reported = errno;
         var text = errno switch
         {
-            Errno.EACCES or Errno.EPERM or Errno.EKEYREJECTED or Errno.EKEYEXPIRED => smb
+            LinuxErrno.EACCES or LinuxErrno.EPERM or LinuxErrno.EKEYREJECTED or LinuxErrno.EKEYEXPIRED => smb
                 ? "access denied: wrong user name or password, or this user may not use the share"
                 : "access denied: the server does not export this directory to the BMC",
-            Errno.ENOENT => $"the server has no {what}",
-            Errno.ENXIO or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.ENETUNREACH =>
+            LinuxErrno.ENOENT => $"the server has no {what}",
+            LinuxErrno.ENXIO or LinuxErrno.EHOSTDOWN or LinuxErrno.EHOSTUNREACH or LinuxErrno.ENETUNREACH =>
                 $"host {url.Host} is unreachable",
-            Errno.ETIMEDOUT => $"no answer from host {url.Host}",
-            Errno.ECONNREFUSED => $"host {url.Host} refused the connection: no {server} listens there",
-            Errno.ECONNRESET => $"the {server} at {url.Host} closed the connection",
-            Errno.EPROTONOSUPPORT or Errno.EOPNOTSUPP => $"the {server} at {url.Host} does not offer {protocol}",
-            Errno.ENODEV => $"this kernel lacks the {(smb ? "CIFS/SMB" : "NFS")} client",
-            Errno.EROFS => $"the {what} is read-only; mount the image read-only",
-            Errno.EINVAL => $"the kernel or the server refused the {protocol} mount options",
+            LinuxErrno.ETIMEDOUT => $"no answer from host {url.Host}",
+            LinuxErrno.ECONNREFUSED => $"host {url.Host} refused the connection: no {server} listens there",
+            LinuxErrno.ECONNRESET => $"the {server} at {url.Host} closed the connection",
+            LinuxErrno.EPROTONOSUPPORT or LinuxErrno.EOPNOTSUPP => $"the {server} at {url.Host} does not offer {protocol}",
+            LinuxErrno.ENODEV => $"this kernel lacks the {(smb ? "CIFS/SMB" : "NFS")} client",
+            LinuxErrno.EROFS => $"the {what} is read-only; mount the image read-only",
+            LinuxErrno.EINVAL => $"the kernel or the server refused the {protocol} mount options",
             _ => $"{protocol} mount failed: {Describe(errno)}",
         };
-        if (errno is Errno.EPERM or Errno.EKEYREJECTED or Errno.EKEYEXPIRED)
+        if (errno is LinuxErrno.EPERM or LinuxErrno.EKEYREJECTED or LinuxErrno.EKEYEXPIRED)
         {
-            reported = Errno.EACCES;
+            reported = LinuxErrno.EACCES;
         }
-        else if (errno is Errno.EPROTONOSUPPORT or Errno.ENODEV)
+        else if (errno is LinuxErrno.EPROTONOSUPPORT or LinuxErrno.ENODEV)
         {
-            reported = Errno.ENOTSUP;
+            reported = LinuxErrno.ENOTSUP;
         }
 
         return new ShareMountException(reported, $"cannot mount {url.Display}: {text}");
@@ -48,19 +48,19 @@ public static class ShareErrors
         ArgumentNullException.ThrowIfNull(url);
         var text = errno switch
         {
-            Errno.ENOENT or Errno.ENOTDIR => "no such file on the share",
-            Errno.EISDIR => "it is a directory, not an image file",
-            Errno.EINVAL => "it is not a regular file",
-            Errno.ELOOP => "it is a symbolic link, and links on a share are not followed",
-            Errno.EACCES or Errno.EPERM => readWrite ? "no permission to read and write the file" : "no permission to read the file",
-            Errno.EROFS => "the share is read-only; mount the image read-only",
+            LinuxErrno.ENOENT or LinuxErrno.ENOTDIR => "no such file on the share",
+            LinuxErrno.EISDIR => "it is a directory, not an image file",
+            LinuxErrno.EINVAL => "it is not a regular file",
+            LinuxErrno.ELOOP => "it is a symbolic link, and links on a share are not followed",
+            LinuxErrno.EACCES or LinuxErrno.EPERM => readWrite ? "no permission to read and write the file" : "no permission to read the file",
+            LinuxErrno.EROFS => "the share is read-only; mount the image read-only",
             _ => Describe(errno),
         };
         var reported = errno switch
         {
-            Errno.ENOTDIR => Errno.ENOENT,
-            Errno.ELOOP => Errno.EINVAL,
-            Errno.EPERM => Errno.EACCES,
+            LinuxErrno.ENOTDIR => LinuxErrno.ENOENT,
+            LinuxErrno.ELOOP => LinuxErrno.EINVAL,
+            LinuxErrno.EPERM => LinuxErrno.EACCES,
             _ => errno,
         };
         return new ShareMountException(reported, $"cannot use {url.Display}: {text}");

@@ -16,13 +16,13 @@ public sealed class ShareMountException : Exception
     public ShareMountException(string message)
         : base(message)
     {
-        Errno = Shares.Errno.EIO;
+        Errno = LinuxErrno.EIO;
     }
 
     public ShareMountException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Errno = Shares.Errno.EIO;
+        Errno = LinuxErrno.EIO;
     }
 
     /// <summary>The Linux errno that Completion or the D-Bus error carries.</summary>

@@ -27,7 +27,7 @@ public sealed class ShareMounter
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, MountedShare> _active = new(StringComparer.Ordinal);
 
-    public ShareMounter(ShareMounterOptions options, IMountSystem system, KernelShareSupport support, ILogger<ShareMounter> logger)
+    public ShareMounter(ShareMounterOptions options, IMountSystem system, KernelShareSupport support, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
@@ -52,7 +52,7 @@ public sealed class ShareMounter
 
         if (_active.ContainsKey(slot))
         {
-            throw new ShareMountException(Errno.EBUSY, $"{slot} already has a share mounted");
+            throw new ShareMountException(LinuxErrno.EBUSY, $"{slot} already has a share mounted");
         }
 
         var address = await ResolveAsync(url, cancellationToken);
@@ -139,7 +139,7 @@ public sealed class ShareMounter
     {
         if (string.IsNullOrEmpty(slot) || slot is "." or ".." || !slot.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
         {
-            throw new ShareMountException(Errno.EINVAL, "a slot name must be letters, digits, '_', '-' or '.'");
+            throw new ShareMountException(LinuxErrno.EINVAL, "a slot name must be letters, digits, '_', '-' or '.'");
         }
     }
 
@@ -161,7 +161,7 @@ public sealed class ShareMounter
         catch (Exception exception) when (exception is SocketException or InvalidOperationException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new ShareMountException(Errno.EHOSTUNREACH, $"cannot mount {url.Display}: host name {url.Host} does not resolve");
+            throw new ShareMountException(LinuxErrno.EHOSTUNREACH, $"cannot mount {url.Display}: host name {url.Host} does not resolve");
         }
     }
 
@@ -240,13 +240,13 @@ public sealed class ShareMounter
         for (var i = 0; i < MaxStackedMounts; i++)
         {
             var errno = _system.Unmount(mountPoint, detach: false);
-            if (errno == Errno.EBUSY)
+            if (errno == LinuxErrno.EBUSY)
             {
                 _logger.LogWarning("{MountPoint} is still in use; detaching it lazily", mountPoint);
                 errno = _system.Unmount(mountPoint, detach: true);
             }
 
-            if (errno is Errno.EINVAL or Errno.ENOENT)
+            if (errno is LinuxErrno.EINVAL or LinuxErrno.ENOENT)
             {
                 return;
             }

@@ -75,7 +75,7 @@ public abstract record ShareUrl
     }
 
     /// <summary>A malformed-URL error; never includes the URL text, which may be anything.</summary>
-    private protected static ShareMountException Invalid(string why) => new(Errno.EINVAL, "malformed image URL: " + why);
+    private protected static ShareMountException Invalid(string why) => new(LinuxErrno.EINVAL, "malformed image URL: " + why);
 
     private static (string Host, int? Port) ParseAuthority(string scheme, string authority)
     {

@@ -63,12 +63,12 @@ internal sealed class FakeMountTable : IMountSystem
         var index = _mounted.LastIndexOf(target);
         if (index < 0)
         {
-            return Errno.EINVAL;
+            return LinuxErrno.EINVAL;
         }
 
         if (!detach && Busy.Contains(target))
         {
-            return Errno.EBUSY;
+            return LinuxErrno.EBUSY;
         }
 
         _mounted.RemoveAt(index);

@@ -29,9 +29,9 @@ public sealed class KernelShareSupportTests
         var smb = FluentActions.Invoking(() => support.Require(ShareUrl.Parse("smb://h/s/a.iso"))).Should().Throw<ShareMountException>().Which;
         var nfs = FluentActions.Invoking(() => support.Require(ShareUrl.Parse("nfs://h/e/a.iso"))).Should().Throw<ShareMountException>().Which;
 
-        smb.Errno.Should().Be(Errno.ENOTSUP);
+        smb.Errno.Should().Be(LinuxErrno.ENOTSUP);
         smb.Message.Should().Contain("smb://h/s/a.iso").And.Contain("kernel lacks the CIFS/SMB client");
-        nfs.Errno.Should().Be(Errno.ENOTSUP);
+        nfs.Errno.Should().Be(LinuxErrno.ENOTSUP);
         nfs.Message.Should().Contain("kernel lacks the NFS client");
     }
 }

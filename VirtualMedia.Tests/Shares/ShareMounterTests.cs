@@ -68,7 +68,7 @@ public sealed class ShareMounterTests
     [Test]
     public async Task The_option_buffers_are_wiped_once_the_mount_returns()
     {
-        _table.MountErrors["3.1.1"] = Errno.EOPNOTSUPP;
+        _table.MountErrors["3.1.1"] = LinuxErrno.EOPNOTSUPP;
 
         var share = await _mounter.MountAsync("Slot_2", Smb("images/a.iso"), Credentials("alice", "secret"), readWrite: false, CancellationToken.None);
 
@@ -80,20 +80,20 @@ public sealed class ShareMounterTests
     [Test]
     public async Task A_wrong_password_is_tried_once_and_leaves_nothing_behind()
     {
-        _table.MountErrors["3.1.1"] = Errno.EACCES;
+        _table.MountErrors["3.1.1"] = LinuxErrno.EACCES;
 
         var act = () => _mounter.MountAsync("Slot_2", Smb("images/a.iso"), Credentials("alice", "bad"), readWrite: false, CancellationToken.None);
 
         var error = (await act.Should().ThrowAsync<ShareMountException>()).Which;
-        error.Errno.Should().Be(Errno.EACCES);
+        error.Errno.Should().Be(LinuxErrno.EACCES);
         error.Message.Should().Contain("smb://127.0.0.1/isos/images/a.iso").And.NotContain("bad").And.NotContain("alice");
         _table.Calls.Should().ContainSingle();
         Directory.Exists(Path.Combine(_root, "Slot_2")).Should().BeFalse();
     }
 
-    [TestCase("images/missing.iso", Errno.ENOENT)]
-    [TestCase("images", Errno.EISDIR)]
-    [TestCase("images/a.iso/x", Errno.ENOENT)]
+    [TestCase("images/missing.iso", LinuxErrno.ENOENT)]
+    [TestCase("images", LinuxErrno.EISDIR)]
+    [TestCase("images/a.iso/x", LinuxErrno.ENOENT)]
     public async Task A_bad_image_path_after_a_good_mount_unmounts_again(string path, int errno)
     {
         var act = () => _mounter.MountAsync("Slot_3", Nfs("export/" + path), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
@@ -107,7 +107,7 @@ public sealed class ShareMounterTests
     [Test]
     public async Task Nfs_falls_back_to_v3_and_read_write_drops_the_read_only_flag()
     {
-        _table.MountErrors["4.2"] = Errno.ENOENT;
+        _table.MountErrors["4.2"] = LinuxErrno.ENOENT;
 
         var share = await _mounter.MountAsync("Slot_3", Nfs("export/images/a.iso"), ShareCredentials.Guest, readWrite: true, CancellationToken.None);
 
@@ -151,8 +151,8 @@ public sealed class ShareMounterTests
         var again = () => _mounter.MountAsync("Slot_2", Smb("images/a.iso"), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
         var escape = () => _mounter.MountAsync("../etc", Smb("images/a.iso"), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        (await again.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(Errno.EBUSY);
-        (await escape.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(Errno.EINVAL);
+        (await again.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(LinuxErrno.EBUSY);
+        (await escape.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(LinuxErrno.EINVAL);
         await share.DisposeAsync();
     }
 
@@ -200,7 +200,7 @@ public sealed class ShareMounterTests
         var act = () => mounter.MountAsync("Slot_2", url, ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
         var error = (await act.Should().ThrowAsync<ShareMountException>()).Which;
-        error.Errno.Should().Be(Errno.ENOTSUP);
+        error.Errno.Should().Be(LinuxErrno.ENOTSUP);
         error.Message.Should().Contain("kernel lacks the").And.Contain(url.Display);
         Directory.Exists(_root).Should().BeFalse();
     }

@@ -81,7 +81,7 @@ public sealed class ShareUrlTests
         var act = () => ShareUrl.Parse(text);
 
         var error = act.Should().Throw<ShareMountException>().Which;
-        error.Errno.Should().Be(Errno.EINVAL);
+        error.Errno.Should().Be(LinuxErrno.EINVAL);
         error.Message.Should().Contain(reason);
         error.Message.Should().NotContain("secret").And.NotContain("shadow");
     }

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>The Linux errno values that share mounting reports (same numbers on every Linux architecture the BMC uses).</summary>
-public static class Errno
+public static class LinuxErrno
 {
     public const int EPERM = 1;
     public const int ENOENT = 2;
