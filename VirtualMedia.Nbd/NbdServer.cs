@@ -46,9 +46,9 @@ public sealed class NbdServer
                 await connection.RunAsync(cancellationToken);
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException
-            && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // One client's failure, whatever it is, must never take the server down.
             _options.ConnectionFailed?.Invoke(e);
         }
         finally

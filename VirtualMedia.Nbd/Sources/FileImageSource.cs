@@ -5,7 +5,7 @@ namespace VirtualMedia.Nbd.Sources;
 
 /// <summary>An image that is a local file (or block device), read with positional I/O.</summary>
 /// <remarks>No path policy here: callers decide which paths may be opened (see the service's image directory).</remarks>
-public sealed partial class FileImageSource : IImageSource
+public sealed partial class FileImageSource : IImageSource, IDisposable
 {
     private const int FallocFlPunchHole = 0x02;
     private const int FallocFlKeepSize = 0x01;
@@ -117,6 +117,13 @@ public sealed partial class FileImageSource : IImageSource
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The path the open descriptor really refers to (symlinks resolved), or null when unknown.</summary>
+    public string? ResolvedPath =>
+        File.ResolveLinkTarget($"/proc/self/fd/{_handle.DangerousGetHandle()}", returnFinalTarget: false)?.FullName;
+
+    /// <summary>Closes the file.</summary>
+    public void Dispose() => _handle.Dispose();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

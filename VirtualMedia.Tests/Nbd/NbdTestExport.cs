@@ -38,7 +38,7 @@ internal sealed class NbdTestExport : IAsyncDisposable
         var imagePath = directory.Combine("image.img");
         File.WriteAllBytes(imagePath, content);
         var export = new NbdExport(source ?? FileImageSource.Open(imagePath, writable), "", "test image");
-        var listener = NbdUnixListener.Start(new NbdServer(export), directory.Combine("run/nbd.sock"));
+        var listener = NbdUnixListener.Start(new NbdServer(export, new NbdServerOptions { ConnectionFailed = e => Console.Error.WriteLine($"connection failed: {e}") }), directory.Combine("run/nbd.sock"));
         return new NbdTestExport(directory, imagePath, content, export, listener);
     }
 
