@@ -67,6 +67,14 @@ public sealed class SandboxKernelFilesTests
     }
 
     [Test]
+    public void AnAttributeTheKernelDoesNotHave_IsEnoent()
+    {
+        var write = () => _kernel.Files.WriteAttribute(Path.Combine(MakeGadget("a"), "no_such_attribute"), "1");
+
+        write.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Enoent);
+    }
+
+    [Test]
     public void TheSandboxHasTwoUdcsAndSixteenNbdDevices()
     {
         Directory.EnumerateFileSystemEntries(_kernel.Paths.UdcClass).Select(Path.GetFileName)
