@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using VirtualMedia.DBus;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -36,7 +37,7 @@ public static class CifsMountOptions
         ArgumentNullException.ThrowIfNull(user);
         if (user.Any(c => c == ',' || char.IsControl(c)))
         {
-            throw new ShareMountException(LinuxErrno.EINVAL, "the user name must not contain a comma or a control character");
+            throw new DBusErrnoException(Errno.EINVAL, "the user name must not contain a comma or a control character");
         }
 
         var separator = user.IndexOfAny(['\\', '/']);
@@ -44,12 +45,12 @@ public static class CifsMountOptions
         var name = separator < 0 ? user : user[(separator + 1)..];
         if (domain is not null && (domain.Length == 0 || domain.Length > MaxDomainLength || name.IndexOfAny(['\\', '/']) >= 0))
         {
-            throw new ShareMountException(LinuxErrno.EINVAL, "the user name must be 'user', 'DOMAIN\\user' or 'DOMAIN/user'");
+            throw new DBusErrnoException(Errno.EINVAL, "the user name must be 'user', 'DOMAIN\\user' or 'DOMAIN/user'");
         }
 
         if (Encoding.UTF8.GetByteCount(name) > MaxUserLength)
         {
-            throw new ShareMountException(LinuxErrno.EINVAL, $"the user name is longer than {MaxUserLength} bytes");
+            throw new DBusErrnoException(Errno.EINVAL, $"the user name is longer than {MaxUserLength} bytes");
         }
 
         return (domain, name);

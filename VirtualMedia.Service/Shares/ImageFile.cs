@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using VirtualMedia.DBus;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -28,7 +29,7 @@ public static partial class ImageFile
         var mode = BitConverter.ToUInt16(buffer[StatxModeOffset..]);
         if ((mode & TypeMask) != RegularFile)
         {
-            return ((mode & TypeMask) == Directory ? LinuxErrno.EISDIR : LinuxErrno.EINVAL, 0);
+            return ((mode & TypeMask) == Directory ? Errno.EISDIR : Errno.EINVAL, 0);
         }
 
         try
@@ -39,11 +40,11 @@ public static partial class ImageFile
         }
         catch (UnauthorizedAccessException)
         {
-            return (LinuxErrno.EACCES, 0);
+            return (Errno.EACCES, 0);
         }
         catch (FileNotFoundException)
         {
-            return (LinuxErrno.ENOENT, 0);
+            return (Errno.ENOENT, 0);
         }
         catch (IOException exception) when (exception.HResult > 0)
         {
@@ -51,7 +52,7 @@ public static partial class ImageFile
         }
         catch (IOException)
         {
-            return (LinuxErrno.EIO, 0);
+            return (Errno.EIO, 0);
         }
     }
 

@@ -1,3 +1,5 @@
+using VirtualMedia.DBus;
+
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Whether the running kernel has the CIFS or NFS client, built in, loaded or loadable as a module.</summary>
@@ -33,8 +35,8 @@ public sealed class KernelShareSupport
         if (!Has(url.FileSystemType))
         {
             var client = url is SmbUrl ? "CIFS/SMB" : "NFS";
-            throw new ShareMountException(
-                LinuxErrno.ENOTSUP,
+            throw new DBusErrnoException(
+                Errno.ENOTSUP,
                 $"cannot mount {url.Display}: this kernel lacks the {client} client ('{url.FileSystemType}' is neither in {_procFileSystems} nor a loadable module)");
         }
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VirtualMedia.DBus;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -6,7 +7,7 @@ namespace VirtualMedia.Service.Shares;
 public static class ShareErrors
 {
     /// <summary>The error for a failed mount of <paramref name="url"/> with <paramref name="protocol"/> (e.g. <c>SMB 3.1.1 sealed</c>).</summary>
-    public static ShareMountException ForMount(ShareUrl url, int errno, string protocol)
+    public static DBusErrnoException ForMount(ShareUrl url, int errno, string protocol)
     {
         ArgumentNullException.ThrowIfNull(url);
         var smb = url is SmbUrl;
@@ -15,55 +16,55 @@ public static class ShareErrors
         var reported = errno;
         var text = errno switch
         {
-            LinuxErrno.EACCES or LinuxErrno.EPERM or LinuxErrno.EKEYREJECTED or LinuxErrno.EKEYEXPIRED => smb
+            Errno.EACCES or Errno.EPERM => smb
                 ? "access denied: wrong user name or password, or this user may not use the share"
                 : "access denied: the server does not export this directory to the BMC",
-            LinuxErrno.ENOENT => $"the server has no {what}",
-            LinuxErrno.ENXIO or LinuxErrno.EHOSTDOWN or LinuxErrno.EHOSTUNREACH or LinuxErrno.ENETUNREACH =>
+            Errno.ENOENT => $"the server has no {what}",
+            Errno.ENXIO or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.ENETUNREACH =>
                 $"host {url.Host} is unreachable",
-            LinuxErrno.ETIMEDOUT => $"no answer from host {url.Host}",
-            LinuxErrno.ECONNREFUSED => $"host {url.Host} refused the connection: no {server} listens there",
-            LinuxErrno.ECONNRESET => $"the {server} at {url.Host} closed the connection",
-            LinuxErrno.EPROTONOSUPPORT or LinuxErrno.EOPNOTSUPP => $"the {server} at {url.Host} does not offer {protocol}",
-            LinuxErrno.ENODEV => $"this kernel lacks the {(smb ? "CIFS/SMB" : "NFS")} client",
-            LinuxErrno.EROFS => $"the {what} is read-only; mount the image read-only",
-            LinuxErrno.EINVAL => $"the kernel or the server refused the {protocol} mount options",
+            Errno.ETIMEDOUT => $"no answer from host {url.Host}",
+            Errno.ECONNREFUSED => $"host {url.Host} refused the connection: no {server} listens there",
+            Errno.ECONNRESET => $"the {server} at {url.Host} closed the connection",
+            MountErrno.EPROTONOSUPPORT or Errno.EOPNOTSUPP => $"the {server} at {url.Host} does not offer {protocol}",
+            Errno.ENODEV => $"this kernel lacks the {(smb ? "CIFS/SMB" : "NFS")} client",
+            Errno.EROFS => $"the {what} is read-only; mount the image read-only",
+            Errno.EINVAL => $"the kernel or the server refused the {protocol} mount options",
             _ => $"{protocol} mount failed: {Describe(errno)}",
         };
-        if (errno is LinuxErrno.EPERM or LinuxErrno.EKEYREJECTED or LinuxErrno.EKEYEXPIRED)
+        if (errno is Errno.EPERM)
         {
-            reported = LinuxErrno.EACCES;
+            reported = Errno.EACCES;
         }
-        else if (errno is LinuxErrno.EPROTONOSUPPORT or LinuxErrno.ENODEV)
+        else if (errno is MountErrno.EPROTONOSUPPORT or Errno.ENODEV)
         {
-            reported = LinuxErrno.ENOTSUP;
+            reported = Errno.ENOTSUP;
         }
 
-        return new ShareMountException(reported, $"cannot mount {url.Display}: {text}");
+        return new DBusErrnoException(reported, $"cannot mount {url.Display}: {text}");
     }
 
     /// <summary>The error for an image file that is missing or unusable inside a mounted share.</summary>
-    public static ShareMountException ForImage(ShareUrl url, int errno, bool readWrite)
+    public static DBusErrnoException ForImage(ShareUrl url, int errno, bool readWrite)
     {
         ArgumentNullException.ThrowIfNull(url);
         var text = errno switch
         {
-            LinuxErrno.ENOENT or LinuxErrno.ENOTDIR => "no such file on the share",
-            LinuxErrno.EISDIR => "it is a directory, not an image file",
-            LinuxErrno.EINVAL => "it is not a regular file",
-            LinuxErrno.ELOOP => "it is a symbolic link, and links on a share are not followed",
-            LinuxErrno.EACCES or LinuxErrno.EPERM => readWrite ? "no permission to read and write the file" : "no permission to read the file",
-            LinuxErrno.EROFS => "the share is read-only; mount the image read-only",
+            Errno.ENOENT or Errno.ENOTDIR => "no such file on the share",
+            Errno.EISDIR => "it is a directory, not an image file",
+            Errno.EINVAL => "it is not a regular file",
+            Errno.ELOOP => "it is a symbolic link, and links on a share are not followed",
+            Errno.EACCES or Errno.EPERM => readWrite ? "no permission to read and write the file" : "no permission to read the file",
+            Errno.EROFS => "the share is read-only; mount the image read-only",
             _ => Describe(errno),
         };
         var reported = errno switch
         {
-            LinuxErrno.ENOTDIR => LinuxErrno.ENOENT,
-            LinuxErrno.ELOOP => LinuxErrno.EINVAL,
-            LinuxErrno.EPERM => LinuxErrno.EACCES,
+            Errno.ENOTDIR => Errno.ENOENT,
+            Errno.ELOOP => Errno.EINVAL,
+            Errno.EPERM => Errno.EACCES,
             _ => errno,
         };
-        return new ShareMountException(reported, $"cannot use {url.Display}: {text}");
+        return new DBusErrnoException(reported, $"cannot use {url.Display}: {text}");
     }
 
     private static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";

@@ -1,3 +1,5 @@
+using VirtualMedia.DBus;
+
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Which mount attempt comes after a failure, and which failure to report when all failed.</summary>
@@ -13,19 +15,19 @@ public static class ShareFallback
     public static int Next(IReadOnlyList<MountAttempt> attempts, int index, int errno)
     {
         ArgumentNullException.ThrowIfNull(attempts);
-        if (errno is LinuxErrno.ETIMEDOUT or LinuxErrno.EHOSTUNREACH or LinuxErrno.ENETUNREACH or LinuxErrno.EHOSTDOWN or LinuxErrno.ENXIO or LinuxErrno.ENODEV)
+        if (errno is Errno.ETIMEDOUT or Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.EHOSTDOWN or Errno.ENXIO or Errno.ENODEV)
         {
             return -1;
         }
 
         if (attempts[index].FileSystemType == "cifs")
         {
-            var sameEverywhere = errno is LinuxErrno.EACCES or LinuxErrno.EPERM or LinuxErrno.EKEYREJECTED or LinuxErrno.EKEYEXPIRED
-                or LinuxErrno.ENOENT or LinuxErrno.ECONNREFUSED;
+            var sameEverywhere = errno is Errno.EACCES or Errno.EPERM
+                or Errno.ENOENT or Errno.ECONNREFUSED;
             return sameEverywhere || index + 1 >= attempts.Count ? -1 : index + 1;
         }
 
-        if (errno == LinuxErrno.EPROTONOSUPPORT || attempts[index].Protocol == "NFSv3")
+        if (errno == MountErrno.EPROTONOSUPPORT || attempts[index].Protocol == "NFSv3")
         {
             return index + 1 < attempts.Count ? index + 1 : -1;
         }
@@ -40,9 +42,9 @@ public static class ShareFallback
         ArgumentNullException.ThrowIfNull(failures);
         if (failures.Count == 0)
         {
-            return (LinuxErrno.EIO, "mount");
+            return (Errno.EIO, "mount");
         }
 
-        return failures.FirstOrDefault(f => f.Errno is not (LinuxErrno.EPROTONOSUPPORT or LinuxErrno.EOPNOTSUPP or LinuxErrno.ECONNREFUSED), failures[0]);
+        return failures.FirstOrDefault(f => f.Errno is not (MountErrno.EPROTONOSUPPORT or Errno.EOPNOTSUPP or Errno.ECONNREFUSED), failures[0]);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using VirtualMedia.DBus;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -39,7 +40,7 @@ public sealed class ShareMounter
     /// <summary>The runtime root all mounts live under.</summary>
     public string Root => _options.Root;
 
-    /// <summary>Mounts the share holding <paramref name="url"/>'s image and checks the image; throws <see cref="ShareMountException"/> with nothing left mounted.</summary>
+    /// <summary>Mounts the share holding <paramref name="url"/>'s image and checks the image; throws <see cref="DBusErrnoException"/> with nothing left mounted.</summary>
     public async Task<MountedShare> MountAsync(string slot, ShareUrl url, ShareCredentials credentials, bool readWrite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -52,7 +53,7 @@ public sealed class ShareMounter
 
         if (_active.ContainsKey(slot))
         {
-            throw new ShareMountException(LinuxErrno.EBUSY, $"{slot} already has a share mounted");
+            throw new DBusErrnoException(Errno.EBUSY, $"{slot} already has a share mounted");
         }
 
         var address = await ResolveAsync(url, cancellationToken);
@@ -139,7 +140,7 @@ public sealed class ShareMounter
     {
         if (string.IsNullOrEmpty(slot) || slot is "." or ".." || !slot.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
         {
-            throw new ShareMountException(LinuxErrno.EINVAL, "a slot name must be letters, digits, '_', '-' or '.'");
+            throw new DBusErrnoException(Errno.EINVAL, "a slot name must be letters, digits, '_', '-' or '.'");
         }
     }
 
@@ -161,7 +162,7 @@ public sealed class ShareMounter
         catch (Exception exception) when (exception is SocketException or InvalidOperationException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new ShareMountException(LinuxErrno.EHOSTUNREACH, $"cannot mount {url.Display}: host name {url.Host} does not resolve");
+            throw new DBusErrnoException(Errno.EHOSTUNREACH, $"cannot mount {url.Display}: host name {url.Host} does not resolve");
         }
     }
 
@@ -240,13 +241,13 @@ public sealed class ShareMounter
         for (var i = 0; i < MaxStackedMounts; i++)
         {
             var errno = _system.Unmount(mountPoint, detach: false);
-            if (errno == LinuxErrno.EBUSY)
+            if (errno == Errno.EBUSY)
             {
                 _logger.LogWarning("{MountPoint} is still in use; detaching it lazily", mountPoint);
                 errno = _system.Unmount(mountPoint, detach: true);
             }
 
-            if (errno is LinuxErrno.EINVAL or LinuxErrno.ENOENT)
+            if (errno is Errno.EINVAL or Errno.ENOENT)
             {
                 return;
             }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using VirtualMedia.DBus;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -39,17 +40,21 @@ public abstract record ShareUrl
     /// <summary>Host as it appears in a mount source: IPv6 addresses in brackets where the syntax needs them.</summary>
     private protected string HostForSource => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host;
 
-    /// <summary>True when <paramref name="url"/> names a scheme this class handles (<c>smb://</c>, <c>nfs://</c>).</summary>
+    /// <summary>True when <paramref name="url"/> names a scheme this class handles (<c>smb://</c>, <c>cifs://</c>, <c>nfs://</c>).</summary>
     public static bool IsShareUrl(string url) =>
         url.StartsWith("smb://", StringComparison.OrdinalIgnoreCase)
+        || url.StartsWith("cifs://", StringComparison.OrdinalIgnoreCase)
         || url.StartsWith("nfs://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Parses an <c>smb://</c> or <c>nfs://</c> URL; throws <see cref="ShareMountException"/> (EINVAL) when it is malformed.</summary>
+    /// <summary>Parses an <c>smb://</c> or <c>nfs://</c> URL; throws <see cref="DBusErrnoException"/> (EINVAL) when it is malformed.</summary>
     public static ShareUrl Parse(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
         var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
         var scheme = schemeEnd > 0 ? url[..schemeEnd].ToLowerInvariant() : string.Empty;
+
+        // cifs:// is an old spelling of smb:// that the service's URL check also accepts.
+        scheme = scheme == "cifs" ? "smb" : scheme;
         if (scheme is not ("smb" or "nfs"))
         {
             throw Invalid("the URL does not start with smb:// or nfs://");
@@ -75,7 +80,7 @@ public abstract record ShareUrl
     }
 
     /// <summary>A malformed-URL error; never includes the URL text, which may be anything.</summary>
-    private protected static ShareMountException Invalid(string why) => new(LinuxErrno.EINVAL, "malformed image URL: " + why);
+    private protected static DBusErrnoException Invalid(string why) => new(Errno.EINVAL, "malformed image URL: " + why);
 
     private static (string Host, int? Port) ParseAuthority(string scheme, string authority)
     {

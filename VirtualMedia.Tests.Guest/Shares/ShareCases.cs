@@ -1,3 +1,4 @@
+using VirtualMedia.DBus;
 using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Nbd;
@@ -5,6 +6,7 @@ using VirtualMedia.Nbd.Sources;
 using VirtualMedia.Service.Shares;
 using VirtualMedia.Tests.Guest.Gadget;
 using VirtualMedia.Tests.Guest.Runner;
+using Errno = VirtualMedia.DBus.Errno;
 
 namespace VirtualMedia.Tests.Guest.Shares;
 
@@ -64,16 +66,16 @@ internal static class ShareCases
     }
 
     private static Task SmbWrongPasswordIsEacces(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareServers.Smb("rw/rw.img"), ShareServers.WrongPassword, false, LinuxErrno.EACCES, cancellationToken);
+        ExpectRefusedAsync(log, ShareServers.Smb("rw/rw.img"), ShareServers.WrongPassword, false, Errno.EACCES, cancellationToken);
 
     private static Task SmbMissingShareIsEnoent(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareServers.Smb("nosuch/test.img"), ShareServers.Root, false, LinuxErrno.ENOENT, cancellationToken);
+        ExpectRefusedAsync(log, ShareServers.Smb("nosuch/test.img"), ShareServers.Root, false, Errno.ENOENT, cancellationToken);
 
     private static Task SmbMissingFileUnmountsAgain(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareServers.Smb("isos/images/missing.img"), ShareServers.Root, false, LinuxErrno.ENOENT, cancellationToken);
+        ExpectRefusedAsync(log, ShareServers.Smb("isos/images/missing.img"), ShareServers.Root, false, Errno.ENOENT, cancellationToken);
 
     private static Task SmbNoServerIsRefused(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareUrl.Parse("smb://127.0.0.1:4450/isos/images/test.img"), ShareServers.Root, false, LinuxErrno.ECONNREFUSED, cancellationToken);
+        ExpectRefusedAsync(log, ShareUrl.Parse("smb://127.0.0.1:4450/isos/images/test.img"), ShareServers.Root, false, Errno.ECONNREFUSED, cancellationToken);
 
     private static Task SmbReadWriteShareTakesWrites(CaseLog log, CancellationToken cancellationToken) =>
         CheckWritesLandAsync(log, ShareServers.Smb("rw/rw.img"), ShareServers.Root, "nbd1", cancellationToken);
@@ -93,13 +95,13 @@ internal static class ShareCases
     }
 
     private static Task NfsMissingFileUnmountsAgain(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareServers.Nfs("ro/images/missing.img"), ShareCredentials.Guest, false, LinuxErrno.ENOENT, cancellationToken);
+        ExpectRefusedAsync(log, ShareServers.Nfs("ro/images/missing.img"), ShareCredentials.Guest, false, Errno.ENOENT, cancellationToken);
 
     private static Task NfsMissingExportIsEnoent(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareUrl.Parse("nfs://127.0.0.1/nonexistent/test.img"), ShareCredentials.Guest, false, LinuxErrno.ENOENT, cancellationToken);
+        ExpectRefusedAsync(log, ShareUrl.Parse("nfs://127.0.0.1/nonexistent/test.img"), ShareCredentials.Guest, false, Errno.ENOENT, cancellationToken);
 
     private static Task NfsReadOnlyExportRefusesReadWrite(CaseLog log, CancellationToken cancellationToken) =>
-        ExpectRefusedAsync(log, ShareServers.Nfs("ro/images/test.img"), ShareCredentials.Guest, true, LinuxErrno.EROFS, cancellationToken);
+        ExpectRefusedAsync(log, ShareServers.Nfs("ro/images/test.img"), ShareCredentials.Guest, true, Errno.EROFS, cancellationToken);
 
     private static Task NfsReadWriteExportTakesWrites(CaseLog log, CancellationToken cancellationToken) =>
         CheckWritesLandAsync(log, ShareServers.Nfs("rw/rw.img"), ShareCredentials.Guest, "nbd3", cancellationToken);
@@ -141,12 +143,12 @@ internal static class ShareCases
             await using var share = await Mounter(log).MountAsync("Slot_2", url, credentials, readWrite, cancellationToken);
             throw new CaseFailedException($"{url.Display} mounted with {share.Protocol}; expected errno {errno}");
         }
-        catch (ShareMountException error)
+        catch (DBusErrnoException error)
         {
-            log.Write($"refused: errno {error.Errno}: {error.Message}");
+            log.Write($"refused: errno {error.Errno}: {error.ErrorMessage}");
             Check(error.Errno == errno, $"errno {error.Errno}, expected {errno}");
-            Check(error.Message.Contains(url.Display, StringComparison.Ordinal), "the message does not name the URL");
-            Check(ShareServers.Password.Length == 0 || !error.Message.Contains(ShareServers.Password, StringComparison.Ordinal), "the message shows the password");
+            Check(error.ErrorMessage.Contains(url.Display, StringComparison.Ordinal), "the message does not name the URL");
+            Check(ShareServers.Password.Length == 0 || !error.ErrorMessage.Contains(ShareServers.Password, StringComparison.Ordinal), "the message shows the password");
         }
 
         CheckNothingMounted();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using VirtualMedia.DBus;
 using VirtualMedia.Service.Shares;
 
 namespace VirtualMedia.Tests.Shares;
@@ -70,13 +71,13 @@ public sealed class CifsMountOptionsTests
     {
         var act = () => Build(user, "pw");
 
-        act.Should().Throw<ShareMountException>().Which.Errno.Should().Be(LinuxErrno.EINVAL);
+        act.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
     public void Overlong_user_names_are_refused() =>
         FluentActions.Invoking(() => Build(new string('u', 257), "pw"))
-            .Should().Throw<ShareMountException>().Which.Errno.Should().Be(LinuxErrno.EINVAL);
+            .Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
 
     [Test]
     public void Guest_mounts_use_the_anonymous_session_without_seal_or_password()

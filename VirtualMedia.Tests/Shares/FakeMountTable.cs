@@ -1,4 +1,5 @@
 using System.Text;
+using VirtualMedia.DBus;
 using VirtualMedia.Service.Shares;
 
 namespace VirtualMedia.Tests.Shares;
@@ -63,12 +64,12 @@ internal sealed class FakeMountTable : IMountSystem
         var index = _mounted.LastIndexOf(target);
         if (index < 0)
         {
-            return LinuxErrno.EINVAL;
+            return Errno.EINVAL;
         }
 
         if (!detach && Busy.Contains(target))
         {
-            return LinuxErrno.EBUSY;
+            return Errno.EBUSY;
         }
 
         _mounted.RemoveAt(index);

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using VirtualMedia.DBus;
 using VirtualMedia.Service.Shares;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -31,7 +32,7 @@ public sealed class ShareMounterTests
             new ShareMounterOptions { Root = _root },
             _table,
             new KernelShareSupport(_directory.Combine("filesystems"), _directory.Combine("modules")),
-            NullLogger<ShareMounter>.Instance);
+            NullLogger.Instance);
     }
 
     [TearDown]
@@ -68,7 +69,7 @@ public sealed class ShareMounterTests
     [Test]
     public async Task The_option_buffers_are_wiped_once_the_mount_returns()
     {
-        _table.MountErrors["3.1.1"] = LinuxErrno.EOPNOTSUPP;
+        _table.MountErrors["3.1.1"] = Errno.EOPNOTSUPP;
 
         var share = await _mounter.MountAsync("Slot_2", Smb("images/a.iso"), Credentials("alice", "secret"), readWrite: false, CancellationToken.None);
 
@@ -80,25 +81,25 @@ public sealed class ShareMounterTests
     [Test]
     public async Task A_wrong_password_is_tried_once_and_leaves_nothing_behind()
     {
-        _table.MountErrors["3.1.1"] = LinuxErrno.EACCES;
+        _table.MountErrors["3.1.1"] = Errno.EACCES;
 
         var act = () => _mounter.MountAsync("Slot_2", Smb("images/a.iso"), Credentials("alice", "bad"), readWrite: false, CancellationToken.None);
 
-        var error = (await act.Should().ThrowAsync<ShareMountException>()).Which;
-        error.Errno.Should().Be(LinuxErrno.EACCES);
-        error.Message.Should().Contain("smb://127.0.0.1/isos/images/a.iso").And.NotContain("bad").And.NotContain("alice");
+        var error = (await act.Should().ThrowAsync<DBusErrnoException>()).Which;
+        error.Errno.Should().Be(Errno.EACCES);
+        error.ErrorMessage.Should().Contain("smb://127.0.0.1/isos/images/a.iso").And.NotContain("bad").And.NotContain("alice");
         _table.Calls.Should().ContainSingle();
         Directory.Exists(Path.Combine(_root, "Slot_2")).Should().BeFalse();
     }
 
-    [TestCase("images/missing.iso", LinuxErrno.ENOENT)]
-    [TestCase("images", LinuxErrno.EISDIR)]
-    [TestCase("images/a.iso/x", LinuxErrno.ENOENT)]
+    [TestCase("images/missing.iso", Errno.ENOENT)]
+    [TestCase("images", Errno.EISDIR)]
+    [TestCase("images/a.iso/x", Errno.ENOENT)]
     public async Task A_bad_image_path_after_a_good_mount_unmounts_again(string path, int errno)
     {
         var act = () => _mounter.MountAsync("Slot_3", Nfs("export/" + path), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        (await act.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(errno);
+        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(errno);
         _table.Mounted.Should().BeEmpty();
         _table.Calls.Should().HaveCount(3).And.Contain(call => call.StartsWith("umount ", StringComparison.Ordinal));
         Directory.Exists(Path.Combine(_root, "Slot_3")).Should().BeFalse();
@@ -107,7 +108,7 @@ public sealed class ShareMounterTests
     [Test]
     public async Task Nfs_falls_back_to_v3_and_read_write_drops_the_read_only_flag()
     {
-        _table.MountErrors["4.2"] = LinuxErrno.ENOENT;
+        _table.MountErrors["4.2"] = Errno.ENOENT;
 
         var share = await _mounter.MountAsync("Slot_3", Nfs("export/images/a.iso"), ShareCredentials.Guest, readWrite: true, CancellationToken.None);
 
@@ -151,8 +152,8 @@ public sealed class ShareMounterTests
         var again = () => _mounter.MountAsync("Slot_2", Smb("images/a.iso"), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
         var escape = () => _mounter.MountAsync("../etc", Smb("images/a.iso"), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        (await again.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(LinuxErrno.EBUSY);
-        (await escape.Should().ThrowAsync<ShareMountException>()).Which.Errno.Should().Be(LinuxErrno.EINVAL);
+        (await again.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EBUSY);
+        (await escape.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
         await share.DisposeAsync();
     }
 
@@ -194,14 +195,14 @@ public sealed class ShareMounterTests
             Assert.Ignore("this kernel has CIFS and NFS clients; the kernel VM tier mounts real shares");
         }
 
-        var mounter = new ShareMounter(new ShareMounterOptions { Root = _root }, new KernelMountSystem(), support, NullLogger<ShareMounter>.Instance);
+        var mounter = new ShareMounter(new ShareMounterOptions { Root = _root }, new KernelMountSystem(), support, NullLogger.Instance);
         var url = support.Has("cifs") ? Nfs("export/a.iso") : Smb("a.iso");
 
         var act = () => mounter.MountAsync("Slot_2", url, ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        var error = (await act.Should().ThrowAsync<ShareMountException>()).Which;
-        error.Errno.Should().Be(LinuxErrno.ENOTSUP);
-        error.Message.Should().Contain("kernel lacks the").And.Contain(url.Display);
+        var error = (await act.Should().ThrowAsync<DBusErrnoException>()).Which;
+        error.Errno.Should().Be(Errno.ENOTSUP);
+        error.ErrorMessage.Should().Contain("kernel lacks the").And.Contain(url.Display);
         Directory.Exists(_root).Should().BeFalse();
     }
 

@@ -1,3 +1,4 @@
+using VirtualMedia.DBus;
 using VirtualMedia.Service.Shares;
 
 namespace VirtualMedia.Tests.Shares;
@@ -17,6 +18,10 @@ public sealed class ShareUrlTests
         url.FileSystemType.Should().Be("cifs");
         url.Display.Should().Be("smb://files.example.com:4445/isos/linux/debian%2012.iso");
     }
+
+    [Test]
+    public void Cifs_is_another_spelling_of_smb() =>
+        ShareUrl.Parse("cifs://h/s/a.iso").Should().BeOfType<SmbUrl>().Which.Display.Should().Be("smb://h/s/a.iso");
 
     [Test]
     public void Nfs_url_mounts_the_directory_holding_the_image()
@@ -80,14 +85,15 @@ public sealed class ShareUrlTests
     {
         var act = () => ShareUrl.Parse(text);
 
-        var error = act.Should().Throw<ShareMountException>().Which;
-        error.Errno.Should().Be(LinuxErrno.EINVAL);
-        error.Message.Should().Contain(reason);
-        error.Message.Should().NotContain("secret").And.NotContain("shadow");
+        var error = act.Should().Throw<DBusErrnoException>().Which;
+        error.Errno.Should().Be(Errno.EINVAL);
+        error.ErrorMessage.Should().Contain(reason);
+        error.ErrorMessage.Should().NotContain("secret").And.NotContain("shadow");
     }
 
     [TestCase("smb://h/s/a.iso", true)]
     [TestCase("NFS://h/a.iso", true)]
+    [TestCase("cifs://h/s/a.iso", true)]
     [TestCase("https://h/a.iso", false)]
     [TestCase("smbx://h/a.iso", false)]
     public void Share_schemes_are_recognised(string url, bool expected) =>
