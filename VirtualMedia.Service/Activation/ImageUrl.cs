@@ -1,4 +1,5 @@
 using VirtualMedia.DBus;
+using VirtualMedia.Service.ImageSources;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -43,7 +44,7 @@ public sealed class ImageUrl
     public string Published => Uri.OriginalString;
 
     /// <summary>The URL for logs and messages: no query (it may hold a signature or token).</summary>
-    public string ForLog => ForLogOf(Uri);
+    public string ForLog => UrlRedaction.Redact(Uri);
 
     /// <summary>Checks <paramref name="text"/>; a malformed URL or unknown scheme is EINVAL.</summary>
     /// <remarks>Whether a known scheme is enabled is decided later, by the image opener.</remarks>
@@ -75,23 +76,19 @@ public sealed class ImageUrl
         if (uri.UserInfo.Length > 0)
         {
             throw new DBusErrnoException(
-                Errno.EINVAL, $"{ForLogOf(uri)}: credentials may not be part of the URL; pass them as the Mount secret");
+                Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: credentials may not be part of the URL; pass them as the Mount secret");
         }
 
         if (scheme != ImageScheme.File && uri.Host.Length == 0)
         {
-            throw new DBusErrnoException(Errno.EINVAL, $"{ForLogOf(uri)}: the URL names no server");
+            throw new DBusErrnoException(Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: the URL names no server");
         }
 
         if (uri.AbsolutePath is "" or "/")
         {
-            throw new DBusErrnoException(Errno.EINVAL, $"{ForLogOf(uri)}: the URL names no image file");
+            throw new DBusErrnoException(Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: the URL names no image file");
         }
 
         return new ImageUrl(uri, scheme);
     }
-
-    private static string ForLogOf(Uri uri) =>
-        uri.GetComponents(UriComponents.Scheme | UriComponents.Host | UriComponents.Port | UriComponents.Path, UriFormat.UriEscaped)
-        + (uri.Query.Length > 0 ? "?…" : string.Empty);
 }

@@ -65,9 +65,8 @@ public sealed class MediaChain : IDisposable
             await _udcGate.WaitAsync(cancellationToken);
             try
             {
-                var gadget = _gadgets.Create(new GadgetSpec(slot.Name, device.DevicePath, slot.MediaType, writeProtected));
+                _gadgets.Create(new GadgetSpec(slot.Name, device.DevicePath, slot.MediaType, writeProtected));
                 media.RemoveGadget = () => RemoveGadgetAsync(slot.Name);
-                _logger.LogInformation("{Slot}: USB {Media} on {Udc}", slot.Name, slot.MediaType, gadget.Udc);
             }
             finally
             {

@@ -13,7 +13,7 @@ public static class ConfigurationDefaults
     public const string SocketDirectory = "/run/virtual-media";
 
     /// <summary>Cache memory per active slot: a few MiB, sized for a BMC.</summary>
-    public const int CacheMiB = 8;
+    public const int CacheMiB = 16;
 
     /// <summary>Inactivity timeout of the original default file, in seconds.</summary>
     public const uint InactivityTimeoutSeconds = 1800;
