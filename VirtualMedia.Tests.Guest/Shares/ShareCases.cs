@@ -29,6 +29,7 @@ internal static class ShareCases
         new("SmbMissingFileUnmountsAgain", SmbMissingFileUnmountsAgain),
         new("SmbNoServerIsRefused", SmbNoServerIsRefused),
         new("SmbReadWriteShareTakesWrites", SmbReadWriteShareTakesWrites),
+        new("SmbFallsBackToSmb30", SmbFallsBackToSmb30),
         new("NfsMountServesTheImage", NfsMountServesTheImage),
         new("NfsMissingFileUnmountsAgain", NfsMissingFileUnmountsAgain),
         new("NfsMissingExportIsEnoent", NfsMissingExportIsEnoent),
@@ -36,6 +37,7 @@ internal static class ShareCases
         new("NfsReadWriteExportTakesWrites", NfsReadWriteExportTakesWrites),
         new("LeftoversAreRemovedAtStart", LeftoversAreRemovedAtStart),
         new("StopReleasesEveryShare", StopReleasesEveryShare),
+        new("NfsFallsBackToV3", NfsFallsBackToV3),
     ];
 
     private static async Task SmbSealedMountServesTheImage(CaseLog log, CancellationToken cancellationToken)
@@ -79,6 +81,18 @@ internal static class ShareCases
 
     private static Task SmbReadWriteShareTakesWrites(CaseLog log, CancellationToken cancellationToken) =>
         CheckWritesLandAsync(log, ShareServers.Smb("rw/rw.img"), ShareServers.Root, "nbd1", cancellationToken);
+
+    private static async Task SmbFallsBackToSmb30(CaseLog log, CancellationToken cancellationToken)
+    {
+        await using (var share = await Mounter(log).MountAsync("Slot_2", ShareUrl.Parse("smb://127.0.0.1:4451/isos/images/test.img"), ShareServers.Root, false, cancellationToken))
+        {
+            Check(share.Protocol == "SMB 3.0 sealed", $"mounted with {share.Protocol}");
+            Check(MountEntry(share.MountPoint).Contains("vers=3.0", StringComparison.Ordinal), "/proc/mounts does not say vers=3.0");
+            await CheckSameBytesAsync(share.ImagePath, ShareServers.ReadOnlyImage, cancellationToken);
+        }
+
+        CheckNothingMounted();
+    }
 
     private static async Task NfsMountServesTheImage(CaseLog log, CancellationToken cancellationToken)
     {
@@ -134,6 +148,29 @@ internal static class ShareCases
 
         Check(smb.IsReleased && nfs.IsReleased, "a share is not marked released");
         CheckNothingMounted();
+    }
+
+    // Last: restarts the NFS server without NFSv4, so that every v4 minor version is refused.
+    private static async Task NfsFallsBackToV3(CaseLog log, CancellationToken cancellationToken)
+    {
+        await RunAsync("rpc.nfsd", ["0"], cancellationToken);
+        await RunAsync("rpc.nfsd", ["-N", "4", "4"], cancellationToken);
+        log.Write($"server versions now: {File.ReadAllText("/proc/fs/nfsd/versions").Trim()}");
+        await using (var share = await Mounter(log).MountAsync("Slot_3", ShareServers.Nfs("ro/images/test.img"), ShareCredentials.Guest, false, cancellationToken))
+        {
+            Check(share.Protocol == "NFSv3", $"mounted with {share.Protocol}");
+            Check(MountEntry(share.MountPoint).Contains(",nolock,", StringComparison.Ordinal), "the NFSv3 mount is not nolock");
+            await CheckSameBytesAsync(share.ImagePath, ShareServers.ReadOnlyImage, cancellationToken);
+        }
+
+        CheckNothingMounted();
+    }
+
+    private static async Task RunAsync(string program, string[] arguments, CancellationToken cancellationToken)
+    {
+        using var process = System.Diagnostics.Process.Start(program, arguments);
+        await process.WaitForExitAsync(cancellationToken);
+        Check(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited {process.ExitCode}");
     }
 
     private static async Task ExpectRefusedAsync(CaseLog log, ShareUrl url, ShareCredentials credentials, bool readWrite, int errno, CancellationToken cancellationToken)

@@ -22,9 +22,9 @@ public sealed class ShareKernelTests
     private static readonly string[] Cases =
     [
         "SmbSealedMountServesTheImage", "SmbGuestMountReadsTheImage", "SmbWrongPasswordIsEacces", "SmbMissingShareIsEnoent",
-        "SmbMissingFileUnmountsAgain", "SmbNoServerIsRefused", "SmbReadWriteShareTakesWrites", "NfsMountServesTheImage",
+        "SmbMissingFileUnmountsAgain", "SmbNoServerIsRefused", "SmbReadWriteShareTakesWrites", "SmbFallsBackToSmb30", "NfsMountServesTheImage",
         "NfsMissingFileUnmountsAgain", "NfsMissingExportIsEnoent", "NfsReadOnlyExportRefusesReadWrite", "NfsReadWriteExportTakesWrites",
-        "LeftoversAreRemovedAtStart", "StopReleasesEveryShare",
+        "LeftoversAreRemovedAtStart", "StopReleasesEveryShare", "NfsFallsBackToV3",
     ];
 
     private KernelVmRun? _run;
