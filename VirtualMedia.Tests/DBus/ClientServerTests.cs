@@ -65,8 +65,21 @@ public sealed class ClientServerTests : BusTestBase
         named.Which.ErrorName.Should().Be("org.virtualmedia.Error.Custom");
         named.Which.ErrorMessage.Should().Be("custom message");
 
-        var crash = await FluentActions.Awaiting(() => CallAsync("Crash")).Should().ThrowAsync<DBusErrorException>();
-        crash.Which.ErrorName.Should().Be(DBusErrorNames.Failed);
+        HandlerFailedEventArgs? reported = null;
+        EventHandler<HandlerFailedEventArgs> onFailure = (_, e) => reported = e;
+        Server.Objects.HandlerFailed += onFailure;
+        try
+        {
+            var crash = await FluentActions.Awaiting(() => CallAsync("Crash")).Should().ThrowAsync<DBusErrorException>();
+            crash.Which.ErrorName.Should().Be(DBusErrorNames.Failed);
+            crash.Which.ErrorMessage.Should().Be(TestService.Interface + ".Crash failed").And.NotContain("handler bug");
+            reported!.Exception.Message.Should().Be("handler bug");
+            reported.Member.Should().Be("Crash");
+        }
+        finally
+        {
+            Server.Objects.HandlerFailed -= onFailure;
+        }
     }
 
     [TestCase("/nope", TestService.Interface, "Increment", "", DBusErrorNames.UnknownObject)]
