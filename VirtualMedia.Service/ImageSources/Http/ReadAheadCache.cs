@@ -216,7 +216,9 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             page.Key = key + i;
             page.IsReady = false;
             page.Referenced = true;
-            page.Loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Waiting readers continue on the fetch's thread: a thread-pool hop per page costs more latency
+            // than the reader's copy delays the fetch.
+            page.Loaded = new TaskCompletionSource();
             _map[page.Key] = page;
             run.Add(page);
         }
@@ -262,7 +264,12 @@ internal sealed class ReadAheadCache : IAsyncDisposable
 
     private async Task FillAsync(CachePage[] run, bool readAhead)
     {
-        await Task.Yield();
+        if (readAhead)
+        {
+            // Read-ahead must not delay the reader that triggered it; a demand fetch is awaited anyway.
+            await Task.Yield();
+        }
+
         var done = 0;
         try
         {
