@@ -26,6 +26,9 @@ public sealed class SlotMedia : IAsyncDisposable
     /// <summary>The first teardown step that failed, as an errno; 0 when all went well.</summary>
     public int TeardownErrno { get; private set; }
 
+    /// <summary>Exit code of the NBD client once teardown detached it; null before.</summary>
+    public int? ClientExitCode { get; private set; }
+
     /// <summary>Completes with the NBD client's exit code when it ends (the media is gone).</summary>
     public Task<int> ClientExited => Device?.Exited ?? Task.FromResult(0);
 
@@ -52,6 +55,7 @@ public sealed class SlotMedia : IAsyncDisposable
         if (Device is { } device)
         {
             await StepAsync("detach the NBD device", () => device.DetachAsync(CancellationToken.None));
+            ClientExitCode = device.ExitCode;
             Device = null;
         }
 

@@ -298,7 +298,7 @@ public sealed class Slot : IAsyncDisposable
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
-            var step = _machine.Deactivated(errno);
+            var step = _machine.Deactivated(errno, media?.ClientExitCode);
             _logger.LogInformation("{Slot}: media removed: {Url}", Name, _imageForLog);
             await PublishAsync(step);
         }

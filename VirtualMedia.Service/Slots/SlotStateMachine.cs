@@ -121,11 +121,12 @@ public sealed class SlotStateMachine
 
     /// <summary>The media is removed; the slot is Ready again.</summary>
     /// <param name="errno">0, or the errno of a teardown step that failed.</param>
-    public SlotStep Deactivated(int errno)
+    /// <param name="exitCode">The NBD client's exit code, when one ran.</param>
+    public SlotStep Deactivated(int errno, int? exitCode = null)
     {
         Expect(SlotState.Deactivating);
         State = SlotState.Ready;
-        Status = SlotStatus.Empty with { ExitCode = Status.ExitCode };
+        Status = SlotStatus.Empty with { ExitCode = exitCode ?? Status.ExitCode };
         return new SlotStep(Settle(errno), SlotAction.None);
     }
 
