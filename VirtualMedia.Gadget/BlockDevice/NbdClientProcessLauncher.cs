@@ -1,0 +1,99 @@
+using System.Diagnostics;
+
+namespace VirtualMedia.Gadget.BlockDevice;
+
+/// <summary>Runs the real nbd-client program.</summary>
+/// <param name="program">Path of nbd-client.</param>
+public sealed class NbdClientProcessLauncher(string program) : INbdClientLauncher
+{
+    /// <inheritdoc />
+    public IRunningNbdClient Start(NbdClientArguments arguments, Action<string> output)
+    {
+        var process = StartProcess(program, arguments.ToCommandLine(), output);
+        return new RunningProcess(program, arguments.Device, process);
+    }
+
+    private static Process StartProcess(string program, IEnumerable<string> arguments, Action<string> output)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Forward(e.Data, output);
+        process.ErrorDataReceived += (_, e) => Forward(e.Data, output);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"could not start {program}");
+        }
+
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Forward(string? line, Action<string> output)
+    {
+        if (!string.IsNullOrWhiteSpace(line))
+        {
+            output(line);
+        }
+    }
+
+    private sealed class RunningProcess : IRunningNbdClient
+    {
+        private readonly string _program;
+        private readonly string _device;
+        private readonly Process _process;
+
+        public RunningProcess(string program, string device, Process process)
+        {
+            _program = program;
+            _device = device;
+            _process = process;
+            Exited = WaitAsync();
+        }
+
+        public Task<int> Exited { get; }
+
+        public async Task DisconnectAsync(CancellationToken cancellationToken)
+        {
+            // nbd-client -d issues NBD_DISCONNECT and NBD_CLEAR_SOCK on the device.
+            using var disconnect = StartProcess(_program, ["-d", _device], _ => { });
+            try
+            {
+                await disconnect.WaitForExitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                disconnect.Kill();
+                throw;
+            }
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+        }
+
+        public void Dispose() => _process.Dispose();
+
+        private async Task<int> WaitAsync()
+        {
+            await _process.WaitForExitAsync(CancellationToken.None);
+            return _process.ExitCode;
+        }
+    }
+}

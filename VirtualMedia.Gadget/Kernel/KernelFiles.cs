@@ -1,0 +1,52 @@
+using System.Text;
+
+namespace VirtualMedia.Gadget.Kernel;
+
+/// <summary>The real kernel's configfs and sysfs: plain file operations, errors carried as errno.</summary>
+public sealed class KernelFiles : IKernelFiles
+{
+    /// <inheritdoc />
+    public void CreateDirectory(string path) => Run(path, "mkdir", () => Directory.CreateDirectory(path));
+
+    /// <inheritdoc />
+    public void RemoveDirectory(string path) => Run(path, "rmdir", () => Directory.Delete(path, recursive: false));
+
+    /// <inheritdoc />
+    public void WriteAttribute(string path, string value) => Run(path, $"write '{value}' to", () =>
+    {
+        // One write() call: sysfs hands each write to the driver, which answers it (EBUSY, EINVAL).
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
+        RandomAccess.Write(handle, Encoding.UTF8.GetBytes(value + "\n"), 0);
+    });
+
+    /// <inheritdoc />
+    public void CreateLink(string link, string target) =>
+        Run(link, "link", () => File.CreateSymbolicLink(link, target));
+
+    /// <inheritdoc />
+    public void RemoveLink(string link) => Run(link, "unlink", () => File.Delete(link));
+
+    /// <summary>Runs one kernel file operation, turning its failure into a <see cref="KernelException"/>.</summary>
+    internal static void Run(string path, string what, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (IOException e) when (e is not KernelException)
+        {
+            // On Linux .NET keeps the raw errno in HResult for errors it has no special type for.
+            var errno = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => KernelException.Enoent,
+                _ when e.HResult is > 0 and < 4096 => e.HResult,
+                _ => KernelException.Eio,
+            };
+            throw new KernelException($"cannot {what} {path}: {e.Message}", errno, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new KernelException($"cannot {what} {path}: {e.Message}", 13, e);
+        }
+    }
+}

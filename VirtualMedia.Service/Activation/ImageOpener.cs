@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text;
+using VirtualMedia.Nbd.Sources;
+using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.ImageSources;
+
+namespace VirtualMedia.Service.Activation;
+
+/// <summary>
+/// Opens legacy images with the configured policy: https/http/file through the image source factory
+/// (which probes the server), smb/nfs through the share step, whose mount is released with the image.
+/// </summary>
+public sealed class ImageOpener : IImageOpener
+{
+    private const int MiB = 1024 * 1024;
+    private readonly ServiceConfiguration _configuration;
+    private readonly ImageSourceFactory _factory;
+    private readonly IShareMounter _shares;
+
+    /// <summary>Creates the opener for <paramref name="configuration"/>.</summary>
+    public ImageOpener(ServiceConfiguration configuration, ImageSourceFactory factory, IShareMounter shares)
+    {
+        _configuration = configuration;
+        _factory = factory;
+        _shares = shares;
+    }
+
+    /// <inheritdoc />
+    public async Task<PreparedImage> OpenAsync(
+        string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
+    {
+        if (url.Scheme is ImageScheme.Smb or ImageScheme.Nfs)
+        {
+            var share = await _shares.MountAsync(slot, url, readWrite, secret, cancellationToken);
+            try
+            {
+                return new PreparedImage(FileImageSource.Open(share.ImageFile, readWrite), share.Release);
+            }
+            catch
+            {
+                await share.Release.DisposeAsync();
+                throw;
+            }
+        }
+
+        var options = new ImageSourceOptions
+        {
+            AllowHttp = _configuration.AllowHttp,
+            CaDirectory = _configuration.CaDirectory,
+            SkipCertificateVerification = !_configuration.VerifyCertificates,
+            ImageDirectory = _configuration.ImageDirectory,
+            Writable = readWrite,
+            CacheSize = _configuration.CacheMiB * MiB,
+            ReadAhead = Math.Min(new ImageSourceOptions().ReadAhead, _configuration.CacheMiB * MiB / 2),
+        };
+        // The password becomes a string only here, where HttpClient needs one; the secret's own bytes are wiped after the Mount.
+        var credentials = secret.IsEmpty ? null : new NetworkCredential(secret.User, Encoding.UTF8.GetString(secret.Password));
+        var source = await _factory.CreateAsync(url.Published, options, credentials, cancellationToken);
+        return new PreparedImage(source, null);
+    }
+}

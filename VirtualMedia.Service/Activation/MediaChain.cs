@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Logging;
+using VirtualMedia.Gadget.BlockDevice;
+using VirtualMedia.Gadget.ConfigFs;
+using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Configuration;
+
+namespace VirtualMedia.Service.Activation;
+
+/// <summary>
+/// Builds a slot's chain from the socket on: (legacy) our NBD export of the image on the slot's
+/// socket, then the NBD block device attached to that socket, then the USB gadget backed by it.
+/// A proxy slot starts at the block device: bmcweb already listens on the socket.
+/// </summary>
+public sealed class MediaChain : IDisposable
+{
+    private readonly KernelSide _kernel;
+    private readonly GadgetComposer _gadgets;
+    private readonly ILogger _logger;
+
+    // Picking a free UDC and binding it must not interleave between slots, or two could take one port.
+    private readonly SemaphoreSlim _udcGate = new(1, 1);
+
+    /// <summary>Creates the chain builder for one kernel side (real or sandbox).</summary>
+    public MediaChain(KernelSide kernel, ILogger logger)
+    {
+        _kernel = kernel;
+        _logger = logger;
+        _gadgets = new GadgetComposer(kernel, logger);
+    }
+
+    /// <summary>Removes gadgets a killed predecessor left behind (a restart must leave nothing stale).</summary>
+    public void RemoveStale()
+    {
+        foreach (var slot in _gadgets.RemoveStale())
+        {
+            _logger.LogWarning("{Slot}: removed the USB gadget a previous run left behind", slot);
+        }
+    }
+
+    /// <summary>
+    /// Sets up the chain for <paramref name="slot"/>; with an <paramref name="image"/> (legacy) it is
+    /// exported first. On failure or cancellation everything built is torn down before this throws.
+    /// </summary>
+    public async Task<SlotMedia> ActivateAsync(
+        SlotConfiguration slot, PreparedImage? image, bool writeProtected, CancellationToken cancellationToken)
+    {
+        var media = new SlotMedia(slot.Name, writeProtected, _logger) { Image = image };
+        try
+        {
+            if (image is not null)
+            {
+                var server = new NbdServer(new NbdExport(image.Source), new NbdServerOptions
+                {
+                    ConnectionFailed = e => _logger.LogWarning("{Slot}: NBD connection ended: {Reason}", slot.Name, e.Message),
+                });
+                media.Export = NbdUnixListener.Start(server, slot.UnixSocket);
+            }
+
+            var device = new NbdBlockDevice(_kernel, slot.Name, slot.NbdDevice, _logger);
+            media.Device = device;
+            await device.AttachAsync(slot.UnixSocket, slot.TimeoutSeconds, slot.BlockSize, writeProtected, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            await _udcGate.WaitAsync(cancellationToken);
+            try
+            {
+                _gadgets.Create(new GadgetSpec(slot.Name, device.DevicePath, slot.MediaType, writeProtected));
+                media.RemoveGadget = () => RemoveGadgetAsync(slot.Name);
+            }
+            finally
+            {
+                _udcGate.Release();
+            }
+
+            return media;
+        }
+        catch
+        {
+            await media.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _udcGate.Dispose();
+
+    private async Task RemoveGadgetAsync(string slot)
+    {
+        await _udcGate.WaitAsync(CancellationToken.None);
+        try
+        {
+            _gadgets.Remove(slot);
+        }
+        finally
+        {
+            _udcGate.Release();
+        }
+    }
+}

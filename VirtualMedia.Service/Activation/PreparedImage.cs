@@ -1,0 +1,31 @@
+using VirtualMedia.Nbd;
+
+namespace VirtualMedia.Service.Activation;
+
+/// <summary>
+/// A legacy image that passed the quick checks of a Mount and is open: the source the slot's NBD
+/// export will serve, and whatever had to be set up to reach it (a share mount), released on dispose.
+/// </summary>
+/// <param name="Source">The opened image.</param>
+/// <param name="Release">Undoes what opening needed besides the source (a share mount); null when nothing.</param>
+public sealed record PreparedImage(IImageSource Source, IAsyncDisposable? Release) : IAsyncDisposable
+{
+    /// <summary>True when the host may write: the Mount asked for it and the source can.</summary>
+    public bool Writable => Source.IsWritable;
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Source.DisposeAsync();
+        }
+        finally
+        {
+            if (Release is not null)
+            {
+                await Release.DisposeAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging;
+using VirtualMedia.DBus;
+using VirtualMedia.Service.Slots;
+
+namespace VirtualMedia.Service.Bus;
+
+/// <summary>The service on the system bus: the ObjectManager, one object per slot, then the well-known name.</summary>
+public sealed class VirtualMediaBus : IAsyncDisposable
+{
+    private readonly DBusConnection _connection;
+    private readonly List<SlotObject> _objects;
+
+    private VirtualMediaBus(DBusConnection connection, List<SlotObject> objects)
+    {
+        _connection = connection;
+        _objects = objects;
+    }
+
+    /// <summary>Completes when the bus connection ends (faulted when it was lost).</summary>
+    public Task Completion => _connection.Completion;
+
+    /// <summary>
+    /// Connects to <paramref name="address"/> (null: the system bus), registers every slot and only then
+    /// owns the name, so whoever sees the name finds every object.
+    /// </summary>
+    public static async Task<VirtualMediaBus> StartAsync(
+        string? address, IReadOnlyList<Slot> slots, ILogger logger, CancellationToken cancellationToken)
+    {
+        var connection = address is null
+            ? await DBusConnection.ConnectSystemBusAsync(cancellationToken: cancellationToken)
+            : await DBusConnection.ConnectAsync(address, cancellationToken: cancellationToken);
+        try
+        {
+            connection.Objects.AddObjectManager(VirtualMediaNames.Root);
+            var objects = new List<SlotObject>(slots.Count);
+            foreach (var slot in slots)
+            {
+                var slotObject = new SlotObject(slot, logger);
+                slotObject.Register(connection.Objects);
+                slot.Start(slotObject);
+                objects.Add(slotObject);
+            }
+
+            await connection.RequestNameAsync(VirtualMediaNames.Service, cancellationToken: cancellationToken);
+            return new VirtualMediaBus(connection, objects);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Gives up the name, unregisters the objects and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _connection.ReleaseNameAsync(VirtualMediaNames.Service);
+        }
+        catch (Exception e) when (e is DBusException or TimeoutException or ObjectDisposedException)
+        {
+            // The connection is already gone; the bus drops the name with it.
+        }
+
+        foreach (var slotObject in _objects)
+        {
+            slotObject.Dispose();
+        }
+
+        await _connection.DisposeAsync();
+    }
+}

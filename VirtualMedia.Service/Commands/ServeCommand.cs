@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.ImageSources;
+
+namespace VirtualMedia.Service.Commands;
+
+/// <summary><c>serve &lt;url&gt; --socket &lt;path&gt;</c>: exports one image over NBD on a unix socket until interrupted,
+/// without D-Bus, so operators can check an image URL from the BMC (and benchmarks can drive the NBD path).</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var url = new Argument<string>("url") { Description = "Image URL: https://, http:// (with --allow-http) or file:// (with --image-dir)" };
+        var socket = new Option<string>("--socket") { Description = "Unix socket to listen on (its directory must be 0700)", Required = true };
+        var insecure = new Option<bool>("--insecure") { Description = "Do not verify the server's TLS certificate" };
+        var readWrite = new Option<bool>("--read-write") { Description = "Export writable (file:// only)" };
+        var user = new Option<string?>("--user") { Description = "User name for HTTP Basic authentication" };
+        var passwordFile = new Option<string?>("--password-file") { Description = "File holding the password (never pass it on the command line)" };
+        var allowHttp = new Option<bool>("--allow-http") { Description = "Allow plain http:// URLs (no credentials)" };
+        var allowRedirects = new Option<bool>("--allow-redirects") { Description = "Follow HTTP redirects" };
+        var caDirectory = new Option<string?>("--ca-dir") { Description = "Directory of extra trusted CA certificates (PEM)" };
+        var imageDirectory = new Option<string?>("--image-dir") { Description = "Directory file:// images may come from" };
+        var cacheSize = new Option<int>("--cache-mib") { Description = "Read-ahead cache size in MiB", DefaultValueFactory = _ => 8 };
+        var http1 = new Option<bool>("--http1") { Description = "Do not offer HTTP/2" };
+
+        var command = new Command("serve", "Serve one image as an NBD export on a unix socket until interrupted")
+        {
+            url, socket, insecure, readWrite, user, passwordFile, allowHttp, allowRedirects, caDirectory, imageDirectory, cacheSize, http1,
+        };
+        command.SetAction((result, cancellationToken) =>
+        {
+            var options = new ImageSourceOptions
+            {
+                AllowHttp = result.GetValue(allowHttp),
+                AllowRedirects = result.GetValue(allowRedirects),
+                SkipCertificateVerification = result.GetValue(insecure),
+                CaDirectory = result.GetValue(caDirectory),
+                ImageDirectory = result.GetValue(imageDirectory),
+                Writable = result.GetValue(readWrite),
+                CacheSize = Math.Clamp(result.GetValue(cacheSize), 1, 1024) * 1024 * 1024,
+                PreferHttp2 = !result.GetValue(http1),
+            };
+            return RunAsync(
+                result.GetValue(url)!,
+                result.GetValue(socket)!,
+                options,
+                result.GetValue(user),
+                result.GetValue(passwordFile),
+                cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        string url,
+        string socketPath,
+        ImageSourceOptions options,
+        string? user,
+        string? passwordFile,
+        CancellationToken cancellationToken)
+    {
+        using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        }));
+        var logger = loggerFactory.CreateLogger("serve");
+        try
+        {
+            var credentials = await ReadCredentialsAsync(user, passwordFile, cancellationToken);
+            await using var source = await new ImageSourceFactory(loggerFactory.CreateLogger<ImageSourceFactory>())
+                .CreateAsync(url, options, credentials, cancellationToken);
+            var export = new NbdExport(source);
+            var server = new NbdServer(export, new NbdServerOptions
+            {
+                ConnectionFailed = e => logger.LogWarning("NBD client connection failed: {Error}", e.Message),
+            });
+            await using (NbdUnixListener.Start(server, socketPath))
+            {
+                logger.LogInformation(
+                    "Serving {Url} ({Size} bytes, {Mode}) on {Socket}",
+                    UrlRedaction.Redact(url),
+                    source.Size,
+                    source.IsWritable ? "read-write" : "read-only",
+                    socketPath);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
+            logger.LogInformation(
+                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes)",
+                export.ReadRequests,
+                export.BytesRead,
+                export.WriteRequests,
+                export.BytesWritten);
+            return 0;
+        }
+        catch (Exception e) when (e is ImageSourceException or IOException or UnauthorizedAccessException)
+        {
+            logger.LogError("{Error}", e.Message);
+            return 1;
+        }
+    }
+
+    private static async Task<NetworkCredential?> ReadCredentialsAsync(
+        string? user, string? passwordFile, CancellationToken cancellationToken)
+    {
+        if (user is null)
+        {
+            return passwordFile is null
+                ? null
+                : throw new ImageSourceException(Errno.EINVAL, "--password-file needs --user");
+        }
+
+        var password = passwordFile is null
+            ? string.Empty
+            : (await File.ReadAllTextAsync(passwordFile, cancellationToken)).TrimEnd('\r', '\n');
+        return new NetworkCredential(user, password);
+    }
+}

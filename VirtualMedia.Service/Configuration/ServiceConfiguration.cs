@@ -1,0 +1,32 @@
+namespace VirtualMedia.Service.Configuration;
+
+/// <summary>Everything <c>/etc/virtual-media.json</c> says, validated.</summary>
+public sealed record ServiceConfiguration
+{
+    /// <summary>Where the configuration was read from (for messages).</summary>
+    public required string SourceFile { get; init; }
+
+    /// <summary>Seconds without I/O after which an active slot is ejected; 0 disables it.</summary>
+    public required uint InactivityTimeoutSeconds { get; init; }
+
+    /// <summary>Accept <c>http://</c> images (testing only).</summary>
+    public bool AllowHttp { get; init; }
+
+    /// <summary>Verify the image server's TLS certificate.</summary>
+    public bool VerifyCertificates { get; init; } = true;
+
+    /// <summary>Trusted roots instead of the system store, or null for the system store.</summary>
+    public string? CaDirectory { get; init; }
+
+    /// <summary>Where <c>file://</c> images may live.</summary>
+    public string ImageDirectory { get; init; } = ConfigurationDefaults.ImageDirectory;
+
+    /// <summary>Read-ahead/cache memory per active slot, in MiB.</summary>
+    public int CacheMiB { get; init; } = ConfigurationDefaults.CacheMiB;
+
+    /// <summary>Root of the sandboxed kernel side, or null on a real BMC.</summary>
+    public string? Sandbox { get; init; }
+
+    /// <summary>The slots, in configuration order.</summary>
+    public required IReadOnlyList<SlotConfiguration> Slots { get; init; }
+}

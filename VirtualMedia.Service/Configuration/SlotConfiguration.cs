@@ -1,0 +1,21 @@
+using VirtualMedia.Gadget.ConfigFs;
+namespace VirtualMedia.Service.Configuration;
+
+/// <summary>One entry of <c>MountPoints</c>: a slot, its NBD device and its socket.</summary>
+/// <param name="Name">The key in the configuration (<c>Slot_0</c>), also the last element of the object path.</param>
+/// <param name="Mode">Proxy or legacy.</param>
+/// <param name="EndpointId">bmcweb's WebSocket endpoint for a proxy slot (<c>/nbd/0</c>); empty for legacy.</param>
+/// <param name="NbdDevice">The NBD device name without <c>/dev/</c> (<c>nbd0</c>).</param>
+/// <param name="UnixSocket">The slot's unix socket.</param>
+/// <param name="TimeoutSeconds">Seconds given to the NBD client to connect and to answer.</param>
+/// <param name="BlockSize">Block size given to the NBD client.</param>
+/// <param name="MediaType">USB stick or CD.</param>
+public sealed record SlotConfiguration(
+    string Name,
+    SlotMode Mode,
+    string EndpointId,
+    string NbdDevice,
+    string UnixSocket,
+    ushort TimeoutSeconds,
+    ushort BlockSize,
+    MediaType MediaType);

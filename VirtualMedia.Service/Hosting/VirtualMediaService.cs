@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Gadget.Sandbox;
+using VirtualMedia.Service.Activation;
+using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Slots;
+
+namespace VirtualMedia.Service.Hosting;
+
+/// <summary>
+/// The service's life: at start, clean what a previous run left, build the slots, publish them on
+/// D-Bus and own the name (the host then tells systemd READY); at stop, eject every slot and leave the bus.
+/// </summary>
+public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
+{
+    private readonly ServiceConfiguration _configuration;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly IShareMounter _shares;
+    private readonly List<Slot> _slots = [];
+    private MediaChain? _chain;
+    private VirtualMediaBus? _bus;
+
+    /// <summary>Created by the host.</summary>
+    public VirtualMediaService(
+        ServiceConfiguration configuration,
+        IHostApplicationLifetime lifetime,
+        ILoggerFactory loggers,
+        TimeProvider clock,
+        IShareMounter shares)
+    {
+        _configuration = configuration;
+        _lifetime = lifetime;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("VirtualMedia");
+        _clock = clock;
+        _shares = shares;
+    }
+
+    /// <summary>The slots, in configuration order (for tests in-process).</summary>
+    public IReadOnlyList<Slot> Slots => _slots;
+
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var kernel = _configuration.Sandbox is { } sandbox ? SandboxKernel.Create(sandbox) : KernelSide.Real(KernelPaths.Host);
+        if (_configuration.Sandbox is not null)
+        {
+            _logger.LogWarning("Sandbox mode: the kernel side is simulated under {Sandbox}", _configuration.Sandbox);
+        }
+
+        if (!_configuration.VerifyCertificates)
+        {
+            _logger.LogWarning("TLS certificates of image servers are NOT verified (VerifyCertificates is false)");
+        }
+
+        _chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
+        _chain.RemoveStale();
+        var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares);
+        foreach (var slotConfiguration in _configuration.Slots)
+        {
+            _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, _chain, images, _clock, _logger));
+        }
+
+        _bus = await VirtualMediaBus.StartAsync(
+            Environment.GetEnvironmentVariable("DBUS_SYSTEM_BUS_ADDRESS"), _slots, _logger, cancellationToken);
+        _ = WatchBusAsync(_bus);
+        _logger.LogInformation(
+            "Serving {Count} slots ({Slots}) as {Name}", _slots.Count, string.Join(", ", _slots.Select(s => s.Name)), VirtualMediaNames.Service);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _logger.LogInformation("Stopping: ejecting every slot");
+        await Task.WhenAll(_slots.Select(slot => slot.StopAsync()));
+        if (_bus is not null)
+        {
+            await _bus.DisposeAsync();
+            _bus = null;
+        }
+
+        _logger.LogInformation("Stopped");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var slot in _slots)
+        {
+            await slot.DisposeAsync();
+        }
+
+        if (_bus is not null)
+        {
+            await _bus.DisposeAsync();
+        }
+
+        _chain?.Dispose();
+    }
+
+    private async Task WatchBusAsync(VirtualMediaBus bus)
+    {
+        try
+        {
+            await bus.Completion;
+        }
+        catch (Exception e)
+        {
+            if (ReferenceEquals(_bus, bus))
+            {
+                _logger.LogError("Lost the D-Bus connection: {Reason}; stopping", e.Message);
+                Environment.ExitCode = 1;
+                _lifetime.StopApplication();
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Authentication;
+using VirtualMedia.Nbd;
+
+namespace VirtualMedia.Service.ImageSources.Http;
+
+/// <summary>Ranged GETs of one image URL, each checked against what the first probe saw (size, ETag).</summary>
+internal sealed class HttpRangeClient : IDisposable
+{
+    private readonly HttpClient _client;
+    private readonly Uri _uri;
+    private readonly AuthenticationHeaderValue? _authorization;
+    private readonly Version _version;
+    private EntityTagHeaderValue? _etag;
+
+    private HttpRangeClient(HttpClient client, Uri uri, AuthenticationHeaderValue? authorization, bool http2, string redactedUrl)
+    {
+        _client = client;
+        _uri = uri;
+        _authorization = authorization;
+        _version = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        RedactedUrl = redactedUrl;
+    }
+
+    /// <summary>The URL without credentials, for messages.</summary>
+    public string RedactedUrl { get; }
+
+    /// <summary>Image size from the probe.</summary>
+    public long Size { get; private set; }
+
+    /// <summary>HTTP version the probe actually used.</summary>
+    public Version NegotiatedVersion { get; private set; } = HttpVersion.Version11;
+
+    /// <summary>Connects, checks Range support and learns the size; failures are typed and redacted.</summary>
+    public static async Task<HttpRangeClient> OpenAsync(
+        Uri uri,
+        NetworkCredential? credentials,
+        ImageSourceOptions options,
+        RemoteCertificateValidationCallback certificateValidation,
+        CancellationToken cancellationToken)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = options.AllowRedirects,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseProxy = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = options.ProbeTimeout,
+            MaxConnectionsPerServer = options.MaxParallelFetches + 2,
+            EnableMultipleHttp2Connections = true,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                RemoteCertificateValidationCallback = certificateValidation,
+            },
+        };
+        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        AuthenticationHeaderValue? authorization = null;
+        if (credentials is not null)
+        {
+            var token = Convert.ToBase64String(
+                System.Text.Encoding.UTF8.GetBytes($"{credentials.UserName}:{credentials.Password}"));
+            authorization = new AuthenticationHeaderValue("Basic", token);
+        }
+
+        var range = new HttpRangeClient(
+            client, uri, authorization, options.PreferHttp2 && uri.Scheme == Uri.UriSchemeHttps, UrlRedaction.Redact(uri));
+        try
+        {
+            using var probeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            probeTimeout.CancelAfter(options.ProbeTimeout);
+            await range.ProbeAsync(probeTimeout.Token, cancellationToken);
+            return range;
+        }
+        catch
+        {
+            range.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts a GET of [offset, offset+length); the returned body yields exactly that many bytes.</summary>
+    public async Task<HttpResponseMessage> GetRangeAsync(long offset, int length, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(offset, length, cancellationToken);
+        try
+        {
+            if (response.StatusCode != HttpStatusCode.PartialContent)
+            {
+                throw UnexpectedStatus(response);
+            }
+
+            var contentRange = response.Content.Headers.ContentRange;
+            if (contentRange?.From != offset || contentRange.To != offset + length - 1)
+            {
+                throw new ImageSourceException(Errno.EIO, $"{RedactedUrl}: server answered a different range than asked");
+            }
+
+            if (contentRange.Length != Size || !SameEntity(response))
+            {
+                throw new ImageSourceException(Errno.EIO, $"{RedactedUrl}: the image changed on the server while in use");
+            }
+
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task ProbeAsync(CancellationToken probeToken, CancellationToken callerToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendAsync(0, 1, probeToken);
+        }
+        catch (OperationCanceledException e) when (!callerToken.IsCancellationRequested)
+        {
+            throw new ImageSourceException(Errno.ETIMEDOUT, $"{RedactedUrl}: no answer within the probe time", e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw HttpErrors.FromException(e, RedactedUrl);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                throw new ImageSourceException(
+                    Errno.ENOTSUP, $"{RedactedUrl}: the server does not support range requests");
+            }
+
+            if (response.StatusCode != HttpStatusCode.PartialContent)
+            {
+                var error = UnexpectedStatus(response);
+                throw error is TransientHttpStatusException ? new ImageSourceException(Errno.EIO, error.Message) : error;
+            }
+
+            var total = response.Content.Headers.ContentRange?.Length;
+            if (total is null or <= 0)
+            {
+                throw new ImageSourceException(Errno.EIO, $"{RedactedUrl}: the server did not say how big the image is");
+            }
+
+            Size = total.Value;
+            NegotiatedVersion = response.Version;
+            _etag = response.Headers.ETag is { IsWeak: false } etag ? etag : null;
+        }
+    }
+
+    private Task<HttpResponseMessage> SendAsync(long offset, int length, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, _uri)
+        {
+            Version = _version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
+        request.Headers.Authorization = _authorization;
+        return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    private bool SameEntity(HttpResponseMessage response) =>
+        _etag is null || Equals(response.Headers.ETag, _etag);
+
+    private Exception UnexpectedStatus(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (status is >= 300 and < 400)
+        {
+            var location = response.Headers.Location is { } target
+                ? UrlRedaction.Redact(target.IsAbsoluteUri ? target : new Uri(_uri, target))
+                : "nowhere";
+            return new ImageSourceException(
+                Errno.ENOTSUP, $"{RedactedUrl}: redirected to {location}, and following redirects is disabled");
+        }
+
+        if (status is >= 500 or 408 or 429)
+        {
+            return new TransientHttpStatusException($"{RedactedUrl}: HTTP {status}");
+        }
+
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            return new ImageSourceException(Errno.EIO, $"{RedactedUrl}: the server ignored the range request");
+        }
+
+        return HttpErrors.FromStatus(response.StatusCode, RedactedUrl);
+    }
+}

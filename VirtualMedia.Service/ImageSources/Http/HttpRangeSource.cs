@@ -1,0 +1,63 @@
+using VirtualMedia.Nbd;
+
+namespace VirtualMedia.Service.ImageSources.Http;
+
+/// <summary>A read-only image on an HTTP(S) server, read with ranged GETs through a read-ahead cache.</summary>
+public sealed class HttpRangeSource : IImageSource
+{
+    private readonly HttpRangeClient _client;
+    private readonly ReadAheadCache _cache;
+
+    private HttpRangeSource(HttpRangeClient client, ReadAheadCache cache)
+    {
+        _client = client;
+        _cache = cache;
+    }
+
+    /// <inheritdoc />
+    public long Size => _client.Size;
+
+    /// <summary>HTTP version the server agreed to (2.0 when it offers HTTP/2 over TLS).</summary>
+    public Version HttpVersion => _client.NegotiatedVersion;
+
+    /// <inheritdoc />
+    public bool IsWritable => false;
+
+    /// <inheritdoc />
+    public bool CanFlush => false;
+
+    /// <inheritdoc />
+    public bool CanTrim => false;
+
+    /// <inheritdoc />
+    public bool CanMultiConn => true;
+
+    internal static HttpRangeSource Create(HttpRangeClient client, ImageSourceOptions options)
+    {
+        var fetcher = new HttpRangeFetcher(client, options.RetryBudget);
+        return new HttpRangeSource(client, new ReadAheadCache(fetcher, client.Size, CacheGeometry.From(options)));
+    }
+
+    /// <inheritdoc />
+    public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _cache.ReadAsync(offset, buffer, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        throw new ImageSourceException(Errno.EPERM, "web images are read-only");
+
+    /// <inheritdoc />
+    public ValueTask FlushAsync(CancellationToken cancellationToken) =>
+        throw new ImageSourceException(Errno.EINVAL, "web images have nothing to flush");
+
+    /// <inheritdoc />
+    public ValueTask TrimAsync(long offset, long length, CancellationToken cancellationToken) =>
+        throw new ImageSourceException(Errno.EPERM, "web images are read-only");
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _cache.DisposeAsync();
+        _client.Dispose();
+    }
+}

@@ -1,0 +1,347 @@
+using VirtualMedia.Nbd;
+
+namespace VirtualMedia.Service.ImageSources.Http;
+
+/// <summary>A bounded page cache in one preallocated arena, filled by ranged fetches: large and ahead of
+/// sequential readers, just what is asked for random ones; concurrent readers of a page share one fetch.</summary>
+internal sealed class ReadAheadCache : IAsyncDisposable
+{
+    private readonly IRangeFetcher _fetcher;
+    private readonly long _size;
+    private readonly int _pageSize;
+    private readonly int _fetchPages;
+    private readonly int _readAheadPages;
+    private readonly int _maxReadAheadFetches;
+    private readonly byte[] _arena;
+    private readonly CachePage[] _pages;
+    private readonly Dictionary<long, CachePage> _map;
+    private readonly SequentialStreams _streams;
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _disposed = new();
+    private int _clockHand;
+    private int _readAheadFetches;
+    private int _runningFetches;
+    private TaskCompletionSource? _idle;
+
+    public ReadAheadCache(IRangeFetcher fetcher, long size, CacheGeometry geometry)
+    {
+        _fetcher = fetcher;
+        _size = size;
+        _pageSize = geometry.PageSize;
+        var pageCount = geometry.CacheSize / _pageSize;
+        _fetchPages = Math.Clamp(geometry.FetchSize / _pageSize, 1, pageCount / 2);
+        // Several sequential readers (nbdcopy uses four connections) share the cache: a window much larger
+        // than a quarter of it would evict read-ahead before it is read.
+        _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, _fetchPages, Math.Max(_fetchPages, pageCount / 4));
+        _maxReadAheadFetches = geometry.MaxParallelFetches;
+        _arena = GC.AllocateUninitializedArray<byte>(pageCount * _pageSize, pinned: true);
+        _pages = new CachePage[pageCount];
+        for (var i = 0; i < pageCount; i++)
+        {
+            _pages[i] = new CachePage(i);
+        }
+
+        _map = new Dictionary<long, CachePage>(pageCount);
+        _streams = new SequentialStreams(slack: geometry.ReadAhead);
+    }
+
+    /// <summary>Fills <paramref name="destination"/> from the cache, fetching what is missing.</summary>
+    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        bool sequential;
+        long frontier;
+        lock (_lock)
+        {
+            sequential = _streams.Note(offset, destination.Length, out frontier);
+        }
+
+        var lastKey = (offset + destination.Length - 1) / _pageSize;
+        var first = true;
+        while (!destination.IsEmpty)
+        {
+            var key = offset / _pageSize;
+            var (page, loading) = AcquirePage(key, sequential ? key + _fetchPages - 1 : lastKey);
+            if (first && sequential)
+            {
+                ReadAhead(frontier);
+            }
+
+            first = false;
+            if (page is null)
+            {
+                // Every page is pinned or loading: read around the cache rather than wait for room.
+                await _fetcher.ReadAsync(offset, destination, _disposed.Token).WaitAsync(cancellationToken);
+                return;
+            }
+
+            int copied;
+            try
+            {
+                if (loading is not null)
+                {
+                    await loading.WaitAsync(cancellationToken);
+                }
+
+                var inPage = (int)(offset - (key * _pageSize));
+                copied = Math.Min(destination.Length, PageLength(key) - inPage);
+                _arena.AsMemory((page.Slot * _pageSize) + inPage, copied).CopyTo(destination);
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    page.Pins--;
+                }
+            }
+
+            offset += copied;
+            destination = destination[copied..];
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? idle = null;
+        lock (_lock)
+        {
+            if (_runningFetches > 0)
+            {
+                _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                idle = _idle.Task;
+            }
+        }
+
+        await _disposed.CancelAsync();
+        if (idle is not null)
+        {
+            await idle;
+        }
+
+        _disposed.Dispose();
+    }
+
+    /// <summary>Returns the page for <paramref name="key"/> pinned, with the fetch to wait for when it is still
+    /// loading; starts a fetch of it and the following missing pages up to <paramref name="lastKey"/> when it is
+    /// not cached; a null page when the cache has no room.</summary>
+    private (CachePage? Page, Task? Loading) AcquirePage(long key, long lastKey)
+    {
+        CachePage[] run;
+        Task loading;
+        lock (_lock)
+        {
+            if (_map.TryGetValue(key, out var cached))
+            {
+                cached.Pins++;
+                cached.Referenced = true;
+                return (cached, cached.Loaded?.Task);
+            }
+
+            run = ClaimRun(key, lastKey);
+            if (run.Length == 0)
+            {
+                return (null, null);
+            }
+
+            run[0].Pins++;
+            loading = run[0].Loaded!.Task;
+        }
+
+        _ = FillAsync(run, readAhead: false);
+        return (run[0], loading);
+    }
+
+    /// <summary>Starts fetches of the missing pages in the read-ahead window past <paramref name="frontier"/>.</summary>
+    private void ReadAhead(long frontier)
+    {
+        var first = frontier / _pageSize;
+        var last = Math.Min(first + _readAheadPages, PageCount) - 1;
+        var key = first;
+        while (key <= last)
+        {
+            CachePage[] run;
+            lock (_lock)
+            {
+                if (_readAheadFetches >= _maxReadAheadFetches)
+                {
+                    return;
+                }
+
+                while (key <= last && _map.ContainsKey(key))
+                {
+                    key++;
+                }
+
+                if (key > last)
+                {
+                    return;
+                }
+
+                run = ClaimRun(key, Math.Min(last, key + _fetchPages - 1));
+                if (run.Length == 0)
+                {
+                    return;
+                }
+
+                _readAheadFetches++;
+            }
+
+            _ = FillAsync(run, readAhead: true);
+            key += run.Length;
+        }
+    }
+
+    private long PageCount => (_size + _pageSize - 1) / _pageSize;
+
+    private int PageLength(long key) => (int)Math.Min(_pageSize, _size - (key * _pageSize));
+
+    /// <summary>Claims pages for the consecutive missing keys from <paramref name="key"/> (under the lock).</summary>
+    private CachePage[] ClaimRun(long key, long lastKey)
+    {
+        lastKey = Math.Min(lastKey, PageCount - 1);
+        var count = 0;
+        while (key + count <= lastKey && count < _pages.Length / 2 && !_map.ContainsKey(key + count))
+        {
+            count++;
+        }
+
+        var run = new List<CachePage>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var page = Evict();
+            if (page is null)
+            {
+                break;
+            }
+
+            page.Key = key + i;
+            page.IsReady = false;
+            page.Referenced = true;
+            // Waiting readers continue on the fetch's thread: a thread-pool hop per page costs more latency
+            // than the reader's copy delays the fetch.
+            page.Loaded = new TaskCompletionSource();
+            _map[page.Key] = page;
+            run.Add(page);
+        }
+
+        if (run.Count > 0)
+        {
+            _runningFetches++;
+        }
+
+        return [.. run];
+    }
+
+    /// <summary>Clock (second chance) over unpinned ready pages.</summary>
+    private CachePage? Evict()
+    {
+        for (var step = 0; step < 2 * _pages.Length; step++)
+        {
+            var page = _pages[_clockHand];
+            _clockHand = (_clockHand + 1) % _pages.Length;
+            if (page.Key < 0 && page.Pins == 0)
+            {
+                return page;
+            }
+
+            if (!page.IsReady || page.Pins > 0)
+            {
+                continue;
+            }
+
+            if (page.Referenced)
+            {
+                page.Referenced = false;
+                continue;
+            }
+
+            _map.Remove(page.Key);
+            page.Key = -1;
+            return page;
+        }
+
+        return null;
+    }
+
+    private async Task FillAsync(CachePage[] run, bool readAhead)
+    {
+        if (readAhead)
+        {
+            // Read-ahead must not delay the reader that triggered it; a demand fetch is awaited anyway.
+            await Task.Yield();
+        }
+
+        var done = 0;
+        try
+        {
+            var start = run[0].Key * _pageSize;
+            var end = (run[^1].Key * _pageSize) + PageLength(run[^1].Key);
+            await _fetcher.FetchAsync(
+                start,
+                (int)(end - start),
+                async (body, cancellationToken) =>
+                {
+                    for (; done < run.Length; done++)
+                    {
+                        var page = run[done];
+                        var memory = _arena.AsMemory(page.Slot * _pageSize, PageLength(page.Key));
+                        await body.ReadExactlyAsync(memory, cancellationToken);
+                        Complete(page, null);
+                    }
+                },
+                () => run[done].Key * _pageSize,
+                _disposed.Token);
+        }
+        catch (Exception e)
+        {
+            var error = e as ImageSourceException ?? new ImageSourceException(Errno.EIO, "image read failed", e);
+            for (; done < run.Length; done++)
+            {
+                Complete(run[done], error);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _runningFetches--;
+                if (readAhead)
+                {
+                    _readAheadFetches--;
+                }
+
+                if (_runningFetches == 0)
+                {
+                    _idle?.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private void Complete(CachePage page, Exception? error)
+    {
+        TaskCompletionSource? loaded;
+        lock (_lock)
+        {
+            loaded = page.Loaded;
+            page.Loaded = null;
+            if (error is null)
+            {
+                page.IsReady = true;
+            }
+            else
+            {
+                _map.Remove(page.Key);
+                page.Key = -1;
+            }
+        }
+
+        if (error is null)
+        {
+            loaded?.TrySetResult();
+        }
+        else
+        {
+            loaded?.TrySetException(error);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+namespace VirtualMedia.Service.ImageSources.Http;
+
+/// <summary>Recognises sequential readers among interleaved requests (several clients, pipelined, slightly out of order).</summary>
+/// <remarks>Not thread-safe: the cache calls it under its lock.</remarks>
+internal sealed class SequentialStreams
+{
+    private const int Tracked = 8;
+    private const int HitsToBeSequential = 2;
+
+    private readonly long _slack;
+    private readonly long[] _next = new long[Tracked];
+    private readonly int[] _hits = new int[Tracked];
+    private readonly long[] _lastUse = new long[Tracked];
+    private long _clock;
+
+    public SequentialStreams(long slack)
+    {
+        _slack = slack;
+        Array.Fill(_next, -1);
+    }
+
+    /// <summary>Records a read; returns true with the stream's frontier when it continues a sequential stream.</summary>
+    public bool Note(long offset, int length, out long frontier)
+    {
+        _clock++;
+        var end = offset + length;
+        for (var i = 0; i < Tracked; i++)
+        {
+            if (_next[i] >= 0 && offset >= _next[i] - _slack && offset <= _next[i] + _slack)
+            {
+                _next[i] = Math.Max(_next[i], end);
+                _hits[i]++;
+                _lastUse[i] = _clock;
+                frontier = _next[i];
+                return _hits[i] >= HitsToBeSequential;
+            }
+        }
+
+        var oldest = 0;
+        for (var i = 1; i < Tracked; i++)
+        {
+            if (_lastUse[i] < _lastUse[oldest])
+            {
+                oldest = i;
+            }
+        }
+
+        _next[oldest] = end;
+        _hits[oldest] = 0;
+        _lastUse[oldest] = _clock;
+        frontier = end;
+        return false;
+    }
+}

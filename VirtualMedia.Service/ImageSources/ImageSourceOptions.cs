@@ -1,0 +1,44 @@
+namespace VirtualMedia.Service.ImageSources;
+
+/// <summary>Policy and tuning for opening image URLs.</summary>
+public sealed record ImageSourceOptions
+{
+    /// <summary>Plain http:// URLs are refused unless this is on.</summary>
+    public bool AllowHttp { get; init; }
+
+    /// <summary>Extra trusted CA certificates (PEM files) besides the system store.</summary>
+    public string? CaDirectory { get; init; }
+
+    /// <summary>Accepts any server certificate (self-signed test servers); logged as a warning.</summary>
+    public bool SkipCertificateVerification { get; init; }
+
+    /// <summary>Follows HTTP redirects (off: a redirect is an error naming where it pointed).</summary>
+    public bool AllowRedirects { get; init; }
+
+    /// <summary>The only directory file:// images may come from; null refuses file:// altogether.</summary>
+    public string? ImageDirectory { get; init; }
+
+    /// <summary>Opens the image for writing too (file:// only; web images are always read-only).</summary>
+    public bool Writable { get; init; }
+
+    /// <summary>Bytes of memory for the read-ahead block cache of web images.</summary>
+    public int CacheSize { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>How far ahead of a sequential reader blocks are fetched.</summary>
+    public int ReadAhead { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Bytes per ranged GET for sequential readers.</summary>
+    public int FetchSize { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>Ranged GETs in flight ahead of readers, over pooled keep-alive connections.</summary>
+    public int MaxParallelFetches { get; init; } = 4;
+
+    /// <summary>Time allowed for the first contact (connect, TLS, size probe).</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time a failing read keeps retrying transient errors before answering EIO.</summary>
+    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Offers HTTP/2 over TLS (used when the server agrees); HTTP/1.1 otherwise.</summary>
+    public bool PreferHttp2 { get; init; } = true;
+}

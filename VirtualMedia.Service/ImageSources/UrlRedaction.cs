@@ -1,0 +1,32 @@
+namespace VirtualMedia.Service.ImageSources;
+
+/// <summary>Makes image URLs safe to log and to show in errors: no user info, no query (signed URLs carry tokens).</summary>
+public static class UrlRedaction
+{
+    /// <summary>Returns <paramref name="url"/> without credentials; unparsable input is not echoed back.</summary>
+    public static string Redact(string? url)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return "<empty URL>";
+        }
+
+        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || uri.IsFile && !url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return "<malformed URL>";
+        }
+
+        return Redact(uri);
+    }
+
+    /// <summary>Returns <paramref name="uri"/> without user info and with any query replaced by a marker.</summary>
+    public static string Redact(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        var builder = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty, Fragment = string.Empty };
+        var hasQuery = builder.Query.Length > 1;
+        builder.Query = string.Empty;
+        var text = builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        return hasQuery ? text + "?<redacted>" : text;
+    }
+}

@@ -1,0 +1,392 @@
+using Microsoft.Extensions.Logging;
+using VirtualMedia.DBus;
+using VirtualMedia.Service.Activation;
+using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Configuration;
+
+namespace VirtualMedia.Service.Slots;
+
+/// <summary>
+/// One slot at work: feeds its <see cref="SlotStateMachine"/> one event at a time (requests, the
+/// end of background work, the one-second tick), runs the media chain in the background, and
+/// publishes every change — properties first, then the Completion.
+/// </summary>
+public sealed class Slot : IAsyncDisposable
+{
+    private readonly SlotStateMachine _machine;
+    private readonly MediaChain _chain;
+    private readonly IImageOpener _images;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _lifetime = new();
+    private ISlotPublisher? _publisher;
+    private SlotStatus _published;
+    private SlotMedia? _media;
+    private CancellationTokenSource? _activation;
+    private Task _work = Task.CompletedTask;
+    private Task _ticker = Task.CompletedTask;
+    private string _imageForLog = string.Empty;
+    private bool _stopping;
+
+    /// <summary>Creates the slot; it starts working with <see cref="Start"/>.</summary>
+    public Slot(
+        SlotConfiguration configuration,
+        uint inactivityTimeoutSeconds,
+        MediaChain chain,
+        IImageOpener images,
+        TimeProvider clock,
+        ILogger logger)
+    {
+        Configuration = configuration;
+        _chain = chain;
+        _images = images;
+        _clock = clock;
+        _logger = logger;
+        // Like the original service: a request that has not completed after Timeout + 5 s completes with EBUSY.
+        _machine = new SlotStateMachine(
+            configuration.Name, inactivityTimeoutSeconds, TimeSpan.FromSeconds(configuration.TimeoutSeconds + 5), clock);
+        _published = _machine.Status;
+    }
+
+    /// <summary>The slot's configuration.</summary>
+    public SlotConfiguration Configuration { get; }
+
+    /// <summary>The slot's name (<c>Slot_0</c>).</summary>
+    public string Name => Configuration.Name;
+
+    /// <summary>The property values as last published.</summary>
+    public SlotStatus Status => _published;
+
+    /// <summary>The state right now.</summary>
+    public SlotState State => _machine.State;
+
+    /// <summary>Starts the one-second tick; changes go to <paramref name="publisher"/> from now on.</summary>
+    public void Start(ISlotPublisher publisher)
+    {
+        _publisher = publisher;
+        _ticker = TickAsync(_lifetime.Token);
+    }
+
+    /// <summary>A legacy Mount: quick checks (D-Bus error on failure), then the chain in the background.</summary>
+    public async Task MountLegacyAsync(ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
+    {
+        await BeginMountAsync();
+        PreparedImage image;
+        try
+        {
+            image = await _images.OpenAsync(Name, url, readWrite, secret, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            await RejectAsync(url.ForLog, e);
+            throw Failures.ToDBusError(e);
+        }
+
+        var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
+        if (readWrite && writeProtected)
+        {
+            _logger.LogWarning("{Slot}: {Url} can only be read: mounting it write-protected", Name, url.ForLog);
+        }
+
+        await AcceptAsync(url.Published, url.ForLog, writeProtected, token => _chain.ActivateAsync(Configuration, image, writeProtected, token));
+    }
+
+    /// <summary>A proxy Mount: bmcweb listens on the socket; attach the NBD client to it in the background.</summary>
+    public async Task MountProxyAsync()
+    {
+        await BeginMountAsync();
+        await AcceptAsync(string.Empty, Configuration.UnixSocket, true, token => _chain.ActivateAsync(Configuration, null, true, token));
+    }
+
+    /// <summary>Unmount: refused unless active; the media is removed in the background.</summary>
+    public async Task UnmountAsync()
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            var step = _machine.BeginUnmount();
+            _logger.LogInformation("{Slot}: unmounting {Url}", Name, _imageForLog);
+            await PublishAsync(step);
+            StartDeactivating();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops the slot: cancels an activation, ejects the media, waits until all is released.</summary>
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        await _lifetime.CancelAsync();
+        await _ticker;
+        await _work;
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            var step = _machine.Eject();
+            if (step.Action == SlotAction.Deactivate)
+            {
+                _logger.LogInformation("{Slot}: service stopping: ejecting {Url}", Name, _imageForLog);
+                await PublishAsync(step);
+                StartDeactivating();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await _work;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _lifetime.Dispose();
+        _activation?.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task BeginMountAsync()
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_stopping)
+            {
+                throw new DBusErrnoException(Errno.EBUSY, $"{Name}: the service is stopping");
+            }
+
+            _machine.BeginMount();
+            await PublishAsync(SlotStep.Nothing);
+        }
+        catch (DBusErrnoException e)
+        {
+            _logger.LogWarning("{Slot}: mount refused: {Reason}", Name, e.ErrorMessage);
+            throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task RejectAsync(string urlForLog, Exception reason)
+    {
+        _logger.LogError("{Slot}: mount of {Url} refused: {Reason}", Name, urlForLog, Failures.ToDBusError(reason).ErrorMessage);
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            _machine.RejectMount();
+            await PublishAsync(SlotStep.Nothing);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task AcceptAsync(string imageUrl, string urlForLog, bool writeProtected, Func<CancellationToken, Task<SlotMedia>> activate)
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            _imageForLog = urlForLog;
+            _machine.AcceptMount(imageUrl, writeProtected);
+            _logger.LogInformation(
+                "{Slot}: mounting {Url} ({Access})", Name, urlForLog, writeProtected ? "read-only" : "read-write");
+            await PublishAsync(SlotStep.Nothing);
+            _activation?.Dispose();
+            _activation = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+            _work = ActivateAsync(activate, _activation.Token);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ActivateAsync(Func<CancellationToken, Task<SlotMedia>> activate, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        SlotMedia? media = null;
+        var errno = 0;
+        try
+        {
+            media = await activate(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            errno = Errno.ECANCELED;
+        }
+        catch (Exception e)
+        {
+            errno = Failures.ErrnoOf(e);
+            _logger.LogError("{Slot}: mount of {Url} failed: {Reason}", Name, _imageForLog, e.Message);
+        }
+
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            _media = media;
+            var step = _machine.ActivationEnded(errno);
+            if (_machine.State == SlotState.Active && media is not null)
+            {
+                _logger.LogInformation("{Slot}: media inserted: {Url}", Name, _imageForLog);
+                _ = WatchClientAsync(media);
+            }
+
+            await PublishAsync(step);
+            if (step.Action == SlotAction.Deactivate)
+            {
+                StartDeactivating();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task WatchClientAsync(SlotMedia media)
+    {
+        var exitCode = await media.ClientExited;
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (!ReferenceEquals(_media, media))
+            {
+                return;
+            }
+
+            _logger.LogError("{Slot}: the NBD client ended with {Code}: ejecting {Url}", Name, exitCode, _imageForLog);
+            var step = _machine.ProcessExited(exitCode);
+            await PublishAsync(step);
+            if (step.Action == SlotAction.Deactivate)
+            {
+                StartDeactivating();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Starts removing the media; called with the gate held, right after the machine said Deactivate.</summary>
+    private void StartDeactivating()
+    {
+        var media = _media;
+        _media = null;
+        _work = DeactivateAsync(media);
+    }
+
+    private async Task DeactivateAsync(SlotMedia? media)
+    {
+        await Task.Yield();
+        var errno = 0;
+        if (media is not null)
+        {
+            await media.DisposeAsync();
+            errno = media.TeardownErrno;
+        }
+
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            var step = _machine.Deactivated(errno, media?.ClientExitCode);
+            _logger.LogInformation("{Slot}: media removed: {Url}", Name, _imageForLog);
+            await PublishAsync(step);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await _gate.WaitAsync(cancellationToken);
+                try
+                {
+                    await TickOnceAsync();
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The slot is stopping.
+        }
+    }
+
+    private async Task TickOnceAsync()
+    {
+        var statistics = _media?.ReadStatistics() ?? default;
+        var step = _machine.Tick(statistics.ReadIO, statistics.WriteIO);
+        switch (step.Action)
+        {
+            case SlotAction.CancelActivation:
+                _logger.LogError(
+                    "{Slot}: mount of {Url} did not finish within {Seconds} s: giving up (EBUSY)",
+                    Name, _imageForLog, Configuration.TimeoutSeconds + 5);
+                await PublishAsync(step);
+                await _activation!.CancelAsync();
+                return;
+            case SlotAction.Deactivate:
+                _logger.LogWarning("{Slot}: no I/O for the inactivity timeout: ejecting {Url}", Name, _imageForLog);
+                await PublishAsync(step);
+                StartDeactivating();
+                return;
+            default:
+                if (step.Completion is not null)
+                {
+                    _logger.LogError("{Slot}: unmount did not finish within {Seconds} s (EBUSY)", Name, Configuration.TimeoutSeconds + 5);
+                }
+
+                await PublishAsync(step);
+                return;
+        }
+    }
+
+    /// <summary>Publishes what changed since the last time, then the step's Completion; the gate is held.</summary>
+    private async Task PublishAsync(SlotStep step)
+    {
+        var before = _published;
+        var after = _machine.Status;
+        _published = after;
+        if (_publisher is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (before != after)
+            {
+                await _publisher.PropertiesChangedAsync(before, after);
+            }
+
+            if (step.Completion is { } result)
+            {
+                await _publisher.CompletionAsync(result);
+            }
+        }
+        catch (Exception e) when (e is DBusException or IOException or ObjectDisposedException)
+        {
+            _logger.LogError("{Slot}: could not publish a change on D-Bus: {Reason}", Name, e.Message);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Security.Cryptography;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.ImageSources.Http;
+using VirtualMedia.Tests.Infrastructure;
+
+namespace VirtualMedia.Tests.ImageSources;
+
+/// <summary>Web images from a real nginx (TLS, HTTP/2, auth_basic, no-Range and redirect locations).</summary>
+[TestFixture]
+public sealed class HttpRangeSourceTests
+{
+    private const int ImageSize = (24 * 1024 * 1024) + 12345;
+
+    private static readonly ImageSourceOptions Insecure = new() { SkipCertificateVerification = true, RetryBudget = TimeSpan.FromSeconds(1) };
+
+    private NginxServer _nginx = null!;
+    private byte[] _image = null!;
+
+    [OneTimeSetUp]
+    public async Task StartNginx()
+    {
+        _nginx = await NginxServer.StartAsync();
+        _image = new byte[ImageSize];
+        new Random(42).NextBytes(_image);
+        await File.WriteAllBytesAsync(Path.Combine(_nginx.Root, "disk.img"), _image);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopNginx() => await _nginx.DisposeAsync();
+
+    [Test]
+    public async Task ReadsMatchTheImageOverHttp2()
+    {
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
+
+        source.Size.Should().Be(ImageSize);
+        source.IsWritable.Should().BeFalse();
+        ((HttpRangeSource)source).HttpVersion.Should().Be(HttpVersion.Version20, "nginx offers h2 over TLS");
+        var random = new Random(1);
+        foreach (var length in new[] { 1, 4096, 65536, 100_000, 1 << 20, 12345 })
+        {
+            var offset = random.NextInt64(0, ImageSize - length + 1);
+            var buffer = new byte[length];
+            await source.ReadAsync(offset, buffer, CancellationToken.None);
+            buffer.Should().Equal(_image.AsSpan((int)offset, length).ToArray(), $"offset {offset} length {length}");
+        }
+
+        var tail = new byte[12345];
+        await source.ReadAsync(ImageSize - tail.Length, tail, CancellationToken.None);
+        tail.Should().Equal(_image.AsSpan(ImageSize - tail.Length).ToArray());
+    }
+
+    [Test]
+    public async Task ConcurrentReadersOfOneBlockCauseOneFetch()
+    {
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
+        var before = _nginx.AccessLog().Length;
+
+        var buffers = Enumerable.Range(0, 8).Select(_ => new byte[4096]).ToArray();
+        await Task.WhenAll(buffers.Select(b => source.ReadAsync(10_000_000, b, CancellationToken.None).AsTask()));
+
+        buffers.Should().AllSatisfy(b => b.Should().Equal(_image.AsSpan(10_000_000, 4096).ToArray()));
+        _nginx.AccessLog().Skip(before).Should().ContainSingle();
+    }
+
+    [Test]
+    public async Task SequentialReaderIsServedByLargeRangesAhead()
+    {
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
+        var before = _nginx.AccessLog().Length;
+
+        var buffer = new byte[256 * 1024];
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (long offset = 0; offset < ImageSize; offset += buffer.Length)
+        {
+            var chunk = buffer.AsMemory(0, (int)Math.Min(buffer.Length, ImageSize - offset));
+            await source.ReadAsync(offset, chunk, CancellationToken.None);
+            hash.AppendData(chunk.Span);
+        }
+
+        Convert.ToHexString(hash.GetHashAndReset()).Should().Be(Convert.ToHexString(SHA256.HashData(_image)));
+        var requests = _nginx.AccessLog().Skip(before).ToArray();
+        requests.Length.Should().BeLessThan(ImageSize / (1024 * 1024), "sequential reads are fetched in ranges of megabytes");
+    }
+
+    [Test]
+    public async Task UntrustedCertificateIsRefusedUnlessTrustedOrSkipped()
+    {
+        var act = () => OpenAsync(_nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions());
+        var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
+        error.Errno.Should().Be(Errno.EACCES);
+        error.Message.Should().Contain("127.0.0.1").And.Contain("TLS");
+
+        await using var trusted = await OpenAsync(
+            _nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions { CaDirectory = _nginx.CaDirectory });
+        trusted.Size.Should().Be(ImageSize);
+    }
+
+    [Test]
+    public async Task BasicAuthenticationIsRequiredAndNeverLeaks()
+    {
+        var url = _nginx.HttpsUrl("private/disk.img");
+        var refused = () => OpenAsync(url, Insecure);
+        (await refused.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.EACCES);
+
+        var wrong = () => OpenAsync(url, Insecure, new NetworkCredential(NginxServer.User, "wrong-Password-42"));
+        (await wrong.Should().ThrowAsync<ImageSourceException>()).Which.Message.Should().NotContain("wrong-Password-42");
+
+        await using var source = await OpenAsync(url, Insecure, new NetworkCredential(NginxServer.User, NginxServer.Password));
+        var buffer = new byte[4096];
+        await source.ReadAsync(8192, buffer, CancellationToken.None);
+        buffer.Should().Equal(_image.AsSpan(8192, 4096).ToArray());
+
+        var inUrl = $"https://{NginxServer.User}:{NginxServer.Password}@127.0.0.1:{_nginx.HttpsPort}/private/disk.img";
+        await using var fromUrl = await OpenAsync(inUrl, Insecure);
+        fromUrl.Size.Should().Be(ImageSize);
+        var missing = () => OpenAsync(inUrl.Replace("disk.img", "missing.img", StringComparison.Ordinal), Insecure);
+        var notFound = (await missing.Should().ThrowAsync<ImageSourceException>()).Which;
+        notFound.Errno.Should().Be(Errno.ENOENT);
+        notFound.Message.Should().NotContain(NginxServer.Password).And.NotContain(NginxServer.User).And.Contain("missing.img");
+    }
+
+    [Test]
+    public async Task ServerWithoutRangeSupportIsRefused()
+    {
+        var act = () => OpenAsync(_nginx.HttpsUrl("norange/disk.img"), Insecure);
+        var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
+        error.Errno.Should().Be(Errno.ENOTSUP);
+        error.Message.Should().Contain("range");
+    }
+
+    [Test]
+    public async Task RedirectsAreRefusedUnlessEnabled()
+    {
+        var url = _nginx.HttpsUrl("moved/disk.img");
+        var act = () => OpenAsync(url, Insecure);
+        var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
+        error.Errno.Should().Be(Errno.ENOTSUP);
+        error.Message.Should().Contain("/images/disk.img");
+
+        await using var source = await OpenAsync(url, Insecure with { AllowRedirects = true });
+        var buffer = new byte[100];
+        await source.ReadAsync(5, buffer, CancellationToken.None);
+        buffer.Should().Equal(_image.AsSpan(5, 100).ToArray());
+    }
+
+    [Test]
+    public async Task PlainHttpIsOffByDefaultAndNeverCarriesCredentials()
+    {
+        var url = _nginx.HttpUrl("images/disk.img");
+        var off = () => OpenAsync(url, new ImageSourceOptions());
+        (await off.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.ENOTSUP);
+
+        var withCredentials = () => OpenAsync(url, new ImageSourceOptions { AllowHttp = true }, new NetworkCredential("u", "p"));
+        (await withCredentials.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.EPERM);
+
+        await using var source = await OpenAsync(url, new ImageSourceOptions { AllowHttp = true });
+        source.Size.Should().Be(ImageSize);
+    }
+
+    [TestCase("smb://server/share/disk.iso")]
+    [TestCase("nfs://server/export/disk.iso")]
+    [TestCase("ftp://server/disk.iso")]
+    public async Task OtherSchemesAreNotSupportedHere(string url)
+    {
+        var act = () => OpenAsync(url, Insecure);
+        (await act.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.ENOTSUP);
+    }
+
+    [TestCase("")]
+    [TestCase("not a url")]
+    [TestCase("/just/a/path.iso")]
+    public async Task MalformedUrlsAreEinval(string url)
+    {
+        var act = () => OpenAsync(url, Insecure);
+        (await act.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.EINVAL);
+    }
+
+    [Test]
+    public async Task ClosedPortIsConnectionRefused()
+    {
+        var port = _nginx.HttpsPort;
+        await _nginx.StopAsync();
+        try
+        {
+            var act = () => OpenAsync($"https://127.0.0.1:{port}/images/disk.img", Insecure);
+            (await act.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.ECONNREFUSED);
+        }
+        finally
+        {
+            await _nginx.RestartAsync();
+        }
+    }
+
+    [Test]
+    public async Task ServerGoingAwayGivesEioThenRecovers()
+    {
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
+        await _nginx.StopAsync();
+        try
+        {
+            var act = async () => await source.ReadAsync(20_000_000, new byte[4096], CancellationToken.None);
+            (await act.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.EIO);
+        }
+        finally
+        {
+            await _nginx.RestartAsync();
+        }
+
+        var buffer = new byte[4096];
+        await source.ReadAsync(20_000_000, buffer, CancellationToken.None);
+        buffer.Should().Equal(_image.AsSpan(20_000_000, 4096).ToArray());
+    }
+
+    [Test]
+    public async Task ImageChangingUnderUsIsEio()
+    {
+        var path = Path.Combine(_nginx.Root, "changing.img");
+        await File.WriteAllBytesAsync(path, _image.AsSpan(0, 1 << 20).ToArray());
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/changing.img"), Insecure);
+        await File.WriteAllBytesAsync(path, _image.AsSpan(0, 2 << 20).ToArray());
+
+        var act = async () => await source.ReadAsync(512 * 1024, new byte[4096], CancellationToken.None);
+        var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
+        error.Errno.Should().Be(Errno.EIO);
+        error.Message.Should().Contain("changed");
+    }
+
+    private static Task<IImageSource> OpenAsync(string url, ImageSourceOptions options, NetworkCredential? credentials = null) =>
+        new ImageSourceFactory().CreateAsync(url, options, credentials, CancellationToken.None);
+}

@@ -1,0 +1,202 @@
+using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Nbd.Sources;
+using VirtualMedia.Tests.Infrastructure;
+
+namespace VirtualMedia.Tests.Service;
+
+/// <summary>
+/// Replays exactly what bmcweb does (CONTRACT.md §1, "How bmcweb uses it") against the real service
+/// on a private dbus-daemon, and checks what the host would read through the sandbox.
+/// </summary>
+[NonParallelizable]
+public sealed class BmcwebReplayTests
+{
+    private const int ImageBytes = 3 * 1024 * 1024 + 4096;
+    private NginxServer _nginx = null!;
+    private ServiceRig _rig = null!;
+    private string _image = null!;
+    private string _imageSha = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        Require.Tool("nbdcopy");
+        _nginx = await NginxServer.StartAsync();
+        _image = ServiceRig.WriteImage(_nginx.Root, "install.iso", ImageBytes);
+        _imageSha = await ServiceRig.Sha256Async(_image);
+        _rig = await ServiceRig.StartAsync(rig => ServiceRig.StandardConfig(
+            rig, $"\"InactivityTimeout\": 1800, \"CaDirectory\": \"{_nginx.CaDirectory}\""));
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_rig is not null)
+        {
+            await _rig.DisposeAsync();
+        }
+
+        if (_nginx is not null)
+        {
+            await _nginx.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task GetManagedObjects_lists_every_slot_with_the_contract_interfaces_and_types()
+    {
+        using var reply = await _rig.Client.CallMethodAsync(
+            ServiceRig.Name, ServiceRig.Root, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", null, ServiceRig.CallTimeout);
+        reply.Signature.Should().Be("a{oa{sa{sv}}}");
+        var objects = (Dictionary<object, object>)reply.GetReader().ReadValue("a{oa{sa{sv}}}");
+
+        objects.Keys.Cast<string>().Should().BeEquivalentTo(
+            ServiceRig.ProxyPath(0), ServiceRig.ProxyPath(1), ServiceRig.LegacyPath(2), ServiceRig.LegacyPath(3));
+        var legacy = (Dictionary<object, object>)objects[ServiceRig.LegacyPath(2)];
+        legacy.Keys.Cast<string>().Should().Contain([ServiceRig.MountPoint, ServiceRig.Process, ServiceRig.Stats, ServiceRig.Legacy]);
+        var mountPoint = ((Dictionary<object, object>)legacy[ServiceRig.MountPoint]).ToDictionary(p => (string)p.Key, p => (DBusVariant)p.Value);
+        var signatures = mountPoint.ToDictionary(p => p.Key, p => p.Value.Signature);
+        signatures.Should().BeEquivalentTo(new Dictionary<string, string>
+        {
+            ["EndpointId"] = "s",
+            ["Mode"] = "y",
+            ["Device"] = "s",
+            ["Socket"] = "s",
+            ["Timeout"] = "q",
+            ["BlockSize"] = "q",
+            ["RemainingInactivityTimeout"] = "q",
+            ["ImageURL"] = "s",
+            ["WriteProtected"] = "b",
+        });
+        mountPoint["Mode"].Value.Should().Be((byte)1);
+        mountPoint["Device"].Value.Should().Be("nbd2");
+        var process = ((Dictionary<object, object>)legacy[ServiceRig.Process]).ToDictionary(p => (string)p.Key, p => ((DBusVariant)p.Value).Signature);
+        process.Should().BeEquivalentTo(new Dictionary<string, string> { ["Active"] = "b", ["ExitCode"] = "i" });
+        var stats = ((Dictionary<object, object>)legacy[ServiceRig.Stats]).ToDictionary(p => (string)p.Key, p => ((DBusVariant)p.Value).Signature);
+        stats.Should().BeEquivalentTo(new Dictionary<string, string> { ["ReadIO"] = "t", ["WriteIO"] = "t" });
+        var proxy = (Dictionary<object, object>)objects[ServiceRig.ProxyPath(1)];
+        proxy.Keys.Cast<string>().Should().Contain(ServiceRig.Proxy).And.NotContain(ServiceRig.Legacy);
+    }
+
+    [Test]
+    public async Task GetAll_MountPoint_of_a_proxy_slot_gives_bmcweb_its_socket_and_endpoint()
+    {
+        var body = MessageBody.Create("s");
+        body.WriteString(ServiceRig.MountPoint);
+        using var reply = await _rig.Client.CallMethodAsync(
+            ServiceRig.Name, ServiceRig.ProxyPath(0), "org.freedesktop.DBus.Properties", "GetAll", body, ServiceRig.CallTimeout);
+        var all = ((Dictionary<object, object>)reply.GetReader().ReadValue("a{sv}")).ToDictionary(p => (string)p.Key, p => ((DBusVariant)p.Value).Value);
+
+        all["EndpointId"].Should().Be("/nbd/0");
+        all["Mode"].Should().Be((byte)0);
+        all["Socket"].Should().Be(Path.Combine(_rig.Sandbox, "run/virtual-media/nbd0.sock"));
+        all["Timeout"].Should().Be((ushort)30);
+        all["BlockSize"].Should().Be((ushort)512);
+        all["ImageURL"].Should().Be(string.Empty);
+        all["WriteProtected"].Should().Be(true);
+    }
+
+    [Test]
+    public async Task Mount_sbh_with_credentials_inserts_the_image_the_host_reads_byte_for_byte()
+    {
+        var url = _nginx.HttpsUrl("private/install.iso");
+        using var secret = SecretPipe.Holding(NginxServer.User, NginxServer.Password);
+        var path = ServiceRig.LegacyPath(2);
+
+        (await _rig.MountAsync(path, url, false, secret)).Should().BeTrue();
+
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.IsActiveAsync(path)).Should().BeTrue();
+        (await _rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(url);
+        (await _rig.GetAsync(path, ServiceRig.MountPoint, "WriteProtected")).Should().Be(true);
+        (await _rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
+        await ServiceRig.WaitUntilAsync(
+            async () => (ulong)await _rig.GetAsync(path, ServiceRig.Stats, "ReadIO") > 0, TimeSpan.FromSeconds(5), "ReadIO to count the reads");
+        _rig.Service.Output.Should().NotContain(NginxServer.Password);
+
+        (await _rig.UnmountAsync(path)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.IsActiveAsync(path)).Should().BeFalse();
+        (await _rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(string.Empty);
+    }
+
+    [Test]
+    public async Task Mount_sbh_with_empty_strings_mounts_without_credentials()
+    {
+        using var secret = SecretPipe.Holding(string.Empty, string.Empty);
+        var path = ServiceRig.LegacyPath(3);
+
+        (await _rig.MountAsync(path, _nginx.HttpsUrl("images/install.iso"), false, secret)).Should().BeTrue();
+
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.HostViewSha256Async("nbd3")).Should().Be(_imageSha);
+        (await _rig.UnmountAsync(path)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+    }
+
+    [Test]
+    public async Task Mount_sbv_holding_int_minus_one_mounts_without_a_secret()
+    {
+        var path = ServiceRig.LegacyPath(2);
+
+        (await _rig.MountWithIntAsync(path, _nginx.HttpsUrl("images/install.iso"), false)).Should().BeTrue();
+
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
+        (await _rig.UnmountAsync(path)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+    }
+
+    [Test]
+    public async Task Mount_sbv_holding_a_fd_reads_the_secret_from_it()
+    {
+        using var secret = SecretPipe.Holding(NginxServer.User, NginxServer.Password);
+        var path = ServiceRig.LegacyPath(3);
+
+        (await _rig.MountWithVariantFdAsync(path, _nginx.HttpsUrl("private/install.iso"), false, secret)).Should().BeTrue();
+
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.HostViewSha256Async("nbd3")).Should().Be(_imageSha);
+        (await _rig.UnmountAsync(path)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+    }
+
+    [Test]
+    public async Task The_nbd_websocket_flow_attaches_to_the_socket_bmcweb_listens_on()
+    {
+        // bmcweb: GetAll(MountPoint) for Socket, listen on it, Proxy.Mount, relay the browser's NBD server, Proxy.Unmount on close.
+        var path = ServiceRig.ProxyPath(1);
+        var socket = (string)await _rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
+        var image = ServiceRig.WriteImage(_rig.Directory.Path, "browser.img", 2 * 1024 * 1024);
+        await using var browser = FileImageSource.Open(image, writable: false);
+        await using var listener = NbdUnixListener.Start(new NbdServer(new NbdExport(browser)), socket);
+
+        (await _rig.ProxyMountAsync(path)).Should().BeTrue();
+
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.IsActiveAsync(path)).Should().BeTrue();
+        (await _rig.HostViewSha256Async("nbd1")).Should().Be(await ServiceRig.Sha256Async(image));
+        (await _rig.UnmountAsync(path)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.IsActiveAsync(path)).Should().BeFalse();
+    }
+
+    [Test]
+    public async Task PropertiesChanged_announces_Active_ImageURL_and_ExitCode()
+    {
+        var path = ServiceRig.LegacyPath(2);
+        var seen = _rig.Changes.Count;
+
+        (await _rig.MountWithIntAsync(path, _nginx.HttpsUrl("images/install.iso"), false)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+        (await _rig.UnmountAsync(path)).Should().BeTrue();
+        _rig.NextCompletion(path).Should().Be(0);
+
+        var names = _rig.Changes.Skip(seen).Where(c => c.Path == path).SelectMany(c => c.Names.Select(n => c.Interface + "." + n)).ToList();
+        names.Should().Contain([
+            ServiceRig.Process + ".Active", ServiceRig.Process + ".ExitCode", ServiceRig.MountPoint + ".ImageURL",
+            ServiceRig.MountPoint + ".RemainingInactivityTimeout",
+        ]);
+    }
+}
