@@ -30,7 +30,9 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         _pageSize = geometry.PageSize;
         var pageCount = geometry.CacheSize / _pageSize;
         _fetchPages = Math.Clamp(geometry.FetchSize / _pageSize, 1, pageCount / 2);
-        _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, _fetchPages, pageCount / 2);
+        // Several sequential readers (nbdcopy uses four connections) share the cache: a window much larger
+        // than a quarter of it would evict read-ahead before it is read.
+        _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, _fetchPages, Math.Max(_fetchPages, pageCount / 4));
         _maxReadAheadFetches = geometry.MaxParallelFetches;
         _arena = GC.AllocateUninitializedArray<byte>(pageCount * _pageSize, pinned: true);
         _pages = new CachePage[pageCount];
