@@ -4,7 +4,7 @@ namespace VirtualMedia.Nbd;
 public sealed class NbdServerOptions
 {
     /// <summary>Requests of one connection served at once; further requests wait unread on the socket.</summary>
-    public int MaxInFlightRequests { get; init; } = 16;
+    public int MaxInFlightRequests { get; init; } = 8;
 
     /// <summary>Called when a connection ends because of an error (protocol violation, broken socket).</summary>
     public Action<Exception>? ConnectionFailed { get; init; }

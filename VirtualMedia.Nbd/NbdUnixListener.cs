@@ -89,7 +89,11 @@ public sealed class NbdUnixListener : IAsyncDisposable
         }
 
         await Task.WhenAll(connections);
-        File.Delete(SocketPath);
+        if (File.Exists(SocketPath))
+        {
+            File.Delete(SocketPath);
+        }
+
         _stop.Dispose();
     }
 

@@ -89,7 +89,9 @@ public sealed partial class DBusConnection
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                error = new DBusErrorException(DBusErrorNames.Failed, e.Message);
+                // The exception text may hold details the caller must not see (URLs, paths): it goes to the event only.
+                error = new DBusErrorException(DBusErrorNames.Failed, $"{message.Interface}.{message.Member} failed");
+                Objects.ReportHandlerFailure(message, e);
             }
 
             if ((message.Flags & MessageFlags.NoReplyExpected) == 0 && Volatile.Read(ref _closed) == 0)

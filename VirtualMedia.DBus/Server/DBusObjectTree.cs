@@ -15,6 +15,9 @@ public sealed class DBusObjectTree
     private readonly List<DBusConnection> _connections = [];
     private readonly Lock _lock = new();
 
+    /// <summary>Raised when a handler fails with an unexpected exception (its caller only gets a generic error): log it here.</summary>
+    public event EventHandler<HandlerFailedEventArgs>? HandlerFailed;
+
     /// <summary>Registers an object at <paramref name="path"/> implementing <paramref name="interfaces"/>; emits InterfacesAdded under an ObjectManager.</summary>
     public DBusObject Register(string path, params DBusInterface[] interfaces)
     {
@@ -90,6 +93,9 @@ public sealed class DBusObjectTree
     public string? Introspect(string path) => Introspector.Introspect(this, path);
 
     internal IEnumerable<DBusObject> Objects => _objects.Values;
+
+    internal void ReportHandlerFailure(DBusMessage call, Exception exception) =>
+        HandlerFailed?.Invoke(this, new HandlerFailedEventArgs(call.Path!, call.Interface, call.Member!, exception));
 
     internal bool IsObjectManager(string path) => _objectManagers.ContainsKey(path);
 

@@ -81,7 +81,7 @@ public sealed record DBusAddress
         var bytes = new List<byte>(value.Length);
         for (var i = 0; i < value.Length; i++)
         {
-            if (value[i] == '%' && i + 2 < value.Length + 0 && i + 2 <= value.Length - 1)
+            if (value[i] == '%' && i + 2 < value.Length)
             {
                 bytes.Add(Convert.ToByte(value.Substring(i + 1, 2), 16));
                 i += 2;

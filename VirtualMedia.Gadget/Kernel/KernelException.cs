@@ -3,6 +3,9 @@ namespace VirtualMedia.Gadget.Kernel;
 /// <summary>A kernel interface refused an operation; <see cref="Errno"/> says why, for the D-Bus error.</summary>
 public sealed class KernelException : IOException
 {
+    /// <summary>errno for a missing file (a configfs attribute this kernel does not have).</summary>
+    public const int Enoent = 2;
+
     /// <summary>errno for a resource in use (a UDC another gadget holds, no free UDC).</summary>
     public const int Ebusy = 16;
 

@@ -36,7 +36,12 @@ public sealed class KernelFiles : IKernelFiles
         catch (IOException e) when (e is not KernelException)
         {
             // On Linux .NET keeps the raw errno in HResult for errors it has no special type for.
-            var errno = e.HResult is > 0 and < 4096 ? e.HResult : KernelException.Eio;
+            var errno = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => KernelException.Enoent,
+                _ when e.HResult is > 0 and < 4096 => e.HResult,
+                _ => KernelException.Eio,
+            };
             throw new KernelException($"cannot {what} {path}: {e.Message}", errno, e);
         }
         catch (UnauthorizedAccessException e)

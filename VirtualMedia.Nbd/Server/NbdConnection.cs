@@ -14,8 +14,7 @@ internal sealed class NbdConnection : IDisposable
     private readonly IImageSource _source;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<NbdRequest> _free;
-    private readonly Channel<NbdRequest> _work;
-    private readonly int _workers;
+    private readonly int _slots;
 
     public NbdConnection(Stream stream, NbdStreamReader reader, NegotiatedExport negotiated, int maxInFlight)
     {
@@ -24,9 +23,8 @@ internal sealed class NbdConnection : IDisposable
         _negotiated = negotiated;
         _export = negotiated.Export;
         _source = _export.Source;
-        _workers = maxInFlight;
+        _slots = maxInFlight;
         _free = Channel.CreateBounded<NbdRequest>(maxInFlight);
-        _work = Channel.CreateUnbounded<NbdRequest>(new UnboundedChannelOptions { SingleWriter = true });
         for (var i = 0; i < maxInFlight; i++)
         {
             _free.Writer.TryWrite(new NbdRequest());
@@ -37,104 +35,128 @@ internal sealed class NbdConnection : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = new Task[_workers];
-        for (var i = 0; i < workers.Length; i++)
-        {
-            workers[i] = WorkAsync(failure);
-        }
-
         try
         {
-            await ReadRequestsAsync(failure.Token);
+            await ReadRequestsAsync(failure);
         }
         catch
         {
-            failure.Cancel();
+            await failure.CancelAsync();
             throw;
         }
         finally
         {
-            _work.Writer.TryComplete();
-            await Task.WhenAll(workers);
+            // Every slot back in the pool means every started request has been answered (or abandoned).
+            for (var i = 0; i < _slots; i++)
+            {
+                await _free.Reader.ReadAsync(CancellationToken.None);
+            }
         }
     }
 
     public void Dispose() => _writeLock.Dispose();
 
-    private async Task ReadRequestsAsync(CancellationToken cancellationToken)
+    private async Task ReadRequestsAsync(CancellationTokenSource failure)
     {
+        var cancellationToken = failure.Token;
         while (true)
         {
             var request = await _free.Reader.ReadAsync(cancellationToken);
-            if (!await _reader.TryFillAsync(NbdConstants.RequestHeaderSize, cancellationToken))
+            var dispatched = false;
+            try
             {
-                return;
-            }
-
-            var header = _reader.Take(NbdConstants.RequestHeaderSize).Span;
-            if (BinaryPrimitives.ReadUInt32BigEndian(header) != NbdConstants.RequestMagic)
-            {
-                throw new InvalidDataException("bad NBD request magic");
-            }
-
-            request.Flags = (NbdCommandFlags)BinaryPrimitives.ReadUInt16BigEndian(header[4..]);
-            request.Command = (NbdCommand)BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
-            request.Handle = BinaryPrimitives.ReadUInt64BigEndian(header[8..]);
-            request.Offset = BinaryPrimitives.ReadUInt64BigEndian(header[16..]);
-            request.Length = BinaryPrimitives.ReadUInt32BigEndian(header[24..]);
-            if (request.Command == NbdCommand.Disconnect)
-            {
-                return;
-            }
-
-            if (request.Command == NbdCommand.Write)
-            {
-                if (request.Length > NbdConstants.MaxPayload)
+                if (!await ReadRequestAsync(request, cancellationToken))
                 {
-                    // The payload cannot be skipped safely at this size: closing is the only sane answer.
-                    throw new InvalidDataException($"write of {request.Length} bytes exceeds the advertised maximum");
+                    return;
                 }
 
-                request.Reserve();
-                await _reader.ReadExactlyAsync(request.Data, cancellationToken);
-            }
+                _export.NoteRequest();
+                dispatched = true;
 
-            request.Error = NbdRequestValidator.Validate(request, _negotiated);
-            if (request.Command == NbdCommand.Read && request.Error == Errno.None)
+                // Served inline as far as it goes without waiting (a cache hit answers before the next request is
+                // read); whatever has to wait continues on its own while the next requests are read.
+                _ = ServeRequestAsync(request, failure);
+            }
+            finally
             {
-                request.Reserve();
+                if (!dispatched)
+                {
+                    _free.Writer.TryWrite(request);
+                }
             }
-
-            _export.NoteRequest();
-            _work.Writer.TryWrite(request);
         }
     }
 
-    private async Task WorkAsync(CancellationTokenSource failure)
+    /// <summary>Reads and validates one request (and a WRITE's payload); false on end of stream or DISC.</summary>
+    private async ValueTask<bool> ReadRequestAsync(NbdRequest request, CancellationToken cancellationToken)
+    {
+        if (!await _reader.TryFillAsync(NbdConstants.RequestHeaderSize, cancellationToken))
+        {
+            return false;
+        }
+
+        var header = _reader.Take(NbdConstants.RequestHeaderSize).Span;
+        if (BinaryPrimitives.ReadUInt32BigEndian(header) != NbdConstants.RequestMagic)
+        {
+            throw new InvalidDataException("bad NBD request magic");
+        }
+
+        request.Flags = (NbdCommandFlags)BinaryPrimitives.ReadUInt16BigEndian(header[4..]);
+        request.Command = (NbdCommand)BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
+        request.Handle = BinaryPrimitives.ReadUInt64BigEndian(header[8..]);
+        request.Offset = BinaryPrimitives.ReadUInt64BigEndian(header[16..]);
+        request.Length = BinaryPrimitives.ReadUInt32BigEndian(header[24..]);
+        if (request.Command == NbdCommand.Disconnect)
+        {
+            return false;
+        }
+
+        if (request.Command == NbdCommand.Write)
+        {
+            if (request.Length > NbdConstants.MaxPayload)
+            {
+                // The payload cannot be skipped safely at this size: closing is the only sane answer.
+                throw new InvalidDataException($"write of {request.Length} bytes exceeds the advertised maximum");
+            }
+
+            request.Reserve();
+            await _reader.ReadExactlyAsync(request.Data, cancellationToken);
+        }
+
+        request.Error = NbdRequestValidator.Validate(request, _negotiated);
+        if (request.Command == NbdCommand.Read && request.Error == Errno.None)
+        {
+            request.Reserve();
+        }
+
+        return true;
+    }
+
+    private async Task ServeRequestAsync(NbdRequest request, CancellationTokenSource failure)
     {
         var cancellationToken = failure.Token;
         try
         {
-            await foreach (var request in _work.Reader.ReadAllAsync(CancellationToken.None))
+            if (request.Error == Errno.None)
             {
-                if (request.Error == Errno.None)
-                {
-                    request.Error = await ExecuteAsync(request, cancellationToken);
-                }
-
-                await ReplyAsync(request, cancellationToken);
-                request.Release();
-                _free.Writer.TryWrite(request);
+                request.Error = await ExecuteAsync(request, cancellationToken);
             }
+
+            await ReplyAsync(request, cancellationToken);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // The connection is going down; its reader reports why.
         }
-        catch (IOException)
+        catch (Exception)
         {
             // Replies can no longer be sent: stop reading too.
             await failure.CancelAsync();
+        }
+        finally
+        {
+            request.Release();
+            _free.Writer.TryWrite(request);
         }
     }
 

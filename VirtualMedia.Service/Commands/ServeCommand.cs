@@ -22,11 +22,12 @@ public static class ServeCommand
         var allowRedirects = new Option<bool>("--allow-redirects") { Description = "Follow HTTP redirects" };
         var caDirectory = new Option<string?>("--ca-dir") { Description = "Directory of extra trusted CA certificates (PEM)" };
         var imageDirectory = new Option<string?>("--image-dir") { Description = "Directory file:// images may come from" };
-        var cacheSize = new Option<int>("--cache-mib") { Description = "Read-ahead cache size in MiB", DefaultValueFactory = _ => 16 };
+        var cacheSize = new Option<int>("--cache-mib") { Description = "Read-ahead cache size in MiB", DefaultValueFactory = _ => 8 };
+        var http1 = new Option<bool>("--http1") { Description = "Do not offer HTTP/2" };
 
         var command = new Command("serve", "Serve one image as an NBD export on a unix socket until interrupted")
         {
-            url, socket, insecure, readWrite, user, passwordFile, allowHttp, allowRedirects, caDirectory, imageDirectory, cacheSize,
+            url, socket, insecure, readWrite, user, passwordFile, allowHttp, allowRedirects, caDirectory, imageDirectory, cacheSize, http1,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -39,6 +40,7 @@ public static class ServeCommand
                 ImageDirectory = result.GetValue(imageDirectory),
                 Writable = result.GetValue(readWrite),
                 CacheSize = Math.Clamp(result.GetValue(cacheSize), 1, 1024) * 1024 * 1024,
+                PreferHttp2 = !result.GetValue(http1),
             };
             return RunAsync(
                 result.GetValue(url)!,

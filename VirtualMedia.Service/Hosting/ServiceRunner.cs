@@ -3,9 +3,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.DBus;
-using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.Logging;
+using VirtualMedia.Service.Shares;
 
 namespace VirtualMedia.Service.Hosting;
 
@@ -67,7 +67,7 @@ public static class ServiceRunner
 
         builder.Services.AddSingleton(configuration);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IShareMounter, UnsupportedShares>();
+        builder.Services.AddKernelShares(configuration);
         builder.Services.AddHostedService<VirtualMediaService>();
         return builder.Build();
     }

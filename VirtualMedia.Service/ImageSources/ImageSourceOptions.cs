@@ -22,10 +22,10 @@ public sealed record ImageSourceOptions
     public bool Writable { get; init; }
 
     /// <summary>Bytes of memory for the read-ahead block cache of web images.</summary>
-    public int CacheSize { get; init; } = 16 * 1024 * 1024;
+    public int CacheSize { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>How far ahead of a sequential reader blocks are fetched.</summary>
-    public int ReadAhead { get; init; } = 8 * 1024 * 1024;
+    public int ReadAhead { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Bytes per ranged GET for sequential readers.</summary>
     public int FetchSize { get; init; } = 2 * 1024 * 1024;

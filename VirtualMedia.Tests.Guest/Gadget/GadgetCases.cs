@@ -39,16 +39,18 @@ internal static class GadgetCases
 
     private static async Task StaleGadgetIsRemovedAtStart(CaseLog log, CancellationToken cancellationToken)
     {
-        // A run that was killed leaves its gadget bound; the next run's composer starts by removing it.
-        var earlier = new GadgetComposer(Kernel, log);
-        await using var rig = await SlotRig.MountAsync(Kernel, earlier, "Slot_1", 1, MediaType.UsbStick, false, log, cancellationToken);
-        var disk = await HostDisk.WaitForAsync(rig.Gadget!.Udc, "sd", cancellationToken);
+        // A run killed with SIGKILL leaves its gadget bound to a block device whose server is gone;
+        // the next run's composer starts by removing it.
+        var udc = await StaleGadgetMaker.MountInAProcessAndKillItAsync("Slot_1", log, cancellationToken);
+        var disk = HostDisk.Find(udc, "sd");
+        Check(disk is not null, $"the killed process's disk behind {udc} is not there");
 
         var removed = new GadgetComposer(Kernel, log).RemoveStale();
         Check(removed.SequenceEqual(["Slot_1"]), $"removed [{string.Join(", ", removed)}], expected [Slot_1]");
-        Check(!Directory.Exists(rig.Gadget.Directory), "the stale gadget's directory is still there");
-        await HostDisk.WaitGoneAsync(disk, cancellationToken);
-        Check(!new UdcPicker(Kernel.Paths).InUse().Contains(rig.Gadget.Udc), $"{rig.Gadget.Udc} still counts as used");
+        Check(!Directory.Exists(new GadgetComposer(Kernel, log).DirectoryOf("Slot_1")), "the stale gadget's directory is still there");
+        await HostDisk.WaitGoneAsync(disk!, cancellationToken);
+        Check(!new UdcPicker(Kernel.Paths).InUse().Contains(udc), $"{udc} still counts as used");
+        await StaleGadgetMaker.ReleaseAsync(Kernel, log, cancellationToken);
     }
 
     private static async Task UsbStickShowsTheImage(CaseLog log, CancellationToken cancellationToken)

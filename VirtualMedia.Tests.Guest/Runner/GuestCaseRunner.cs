@@ -6,7 +6,7 @@ namespace VirtualMedia.Tests.Guest.Runner;
 public static class GuestCaseRunner
 {
     /// <summary>Per-case limit: a hung kernel wait fails the case instead of the whole VM.</summary>
-    private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Runs <paramref name="cases"/>; returns 0 when all passed.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<GuestCase> cases, string resultsDirectory)

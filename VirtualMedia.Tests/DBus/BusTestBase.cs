@@ -30,7 +30,6 @@ public abstract class BusTestBase
     [OneTimeTearDown]
     public async Task StopBusAsync()
     {
-        Service?.ReleaseSlow();
         if (Client is not null)
         {
             await Client.DisposeAsync();

@@ -1,12 +1,10 @@
-using System.IO.Pipes;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 using VirtualMedia.DBus;
 
 namespace VirtualMedia.Tests.DBus;
 
 /// <summary>A server object exercising every library feature, served by tests to real peers.</summary>
-public sealed partial class TestService
+public sealed class TestService
 {
     public const string Interface = "org.virtualmedia.Test1";
     public const string Path = "/org/virtualmedia/test/Object_1";
@@ -23,7 +21,6 @@ public sealed partial class TestService
     private static readonly string[] StringsValue = ["a", "b"];
     private static readonly object[] StructValue = [7, "seven"];
 
-    private readonly TaskCompletionSource _releaseSlow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _increments;
 
     public TestService()
@@ -33,8 +30,8 @@ public sealed partial class TestService
             .AddMethod("Mount", "sbv", "b", MountWithVariantAsync)
             .AddMethod("ReadFd", "h", "s", ReadFdAsync, ["fd"], ["content"])
             .AddMethod("MakeFd", string.Empty, "h", MakeFd, outNames: ["fd"])
-            .AddMethod("Slow", string.Empty, "s", SlowAsync)
-            .AddMethod("ReleaseSlow", string.Empty, string.Empty, (_, _) => { _releaseSlow.TrySetResult(); return ValueTask.FromResult<MessageBody?>(null); })
+            .AddMethod("Slow", "i", "s", SlowAsync, ["milliseconds"])
+            .AddMethod("Block", "i", "s", Block, ["milliseconds"])
             .AddMethod("Increment", string.Empty, "i", (_, _) => Int32Reply(Interlocked.Increment(ref _increments)))
             .AddMethod("Fail", "i", string.Empty, (call, _) => throw new DBusErrnoException(call.Reader.ReadInt32(), "failed on purpose"))
             .AddMethod("FailNamed", string.Empty, string.Empty, (_, _) => throw new DBusErrorException("org.virtualmedia.Error.Custom", "custom message"))
@@ -91,8 +88,6 @@ public sealed partial class TestService
         return Registered;
     }
 
-    public void ReleaseSlow() => _releaseSlow.TrySetResult();
-
     private static ValueTask<MessageBody?> Int32Reply(int value)
     {
         var reply = MethodCall.CreateReply("i");
@@ -116,12 +111,8 @@ public sealed partial class TestService
         return ValueTask.FromResult<MessageBody?>(reply);
     }
 
-    private static async Task<string> ReadAllAsync(SafeFileHandle fd, CancellationToken cancellationToken)
-    {
-        using var stream = new AnonymousPipeClientStream(PipeDirection.In, new SafePipeHandle(fd.DangerousGetHandle(), ownsHandle: false));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync(cancellationToken);
-    }
+    private static Task<string> ReadAllAsync(SafeFileHandle fd, CancellationToken cancellationToken) =>
+        Task.Run(() => UnixPipe.ReadAll(fd), cancellationToken);
 
     private async ValueTask<MessageBody?> MountWithFdAsync(MethodCall call, CancellationToken cancellationToken)
     {
@@ -161,23 +152,26 @@ public sealed partial class TestService
 
     private static ValueTask<MessageBody?> MakeFd(MethodCall call, CancellationToken cancellationToken)
     {
-        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
-        pipe.Write(Encoding.UTF8.GetBytes(ServerFdText));
-        var readEnd = new SafeFileHandle(Dup((int)pipe.ClientSafePipeHandle.DangerousGetHandle()), ownsHandle: true);
         var reply = MethodCall.CreateReply("h");
-        reply.WriteUnixFd(readEnd, disposeWithBody: true);
+        reply.WriteUnixFd(UnixPipe.WithContent(ServerFdText), disposeWithBody: true);
         return ValueTask.FromResult<MessageBody?>(reply);
     }
 
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "dup")]
-    private static partial nint Dup(int fd);
-
-    private async ValueTask<MessageBody?> SlowAsync(MethodCall call, CancellationToken cancellationToken)
+    private static async ValueTask<MessageBody?> SlowAsync(MethodCall call, CancellationToken cancellationToken)
     {
-        await _releaseSlow.Task.WaitAsync(cancellationToken);
+        await Task.Delay(call.Reader.ReadInt32(), cancellationToken);
         var reply = MethodCall.CreateReply("s");
         reply.WriteString("slow done");
         return reply;
+    }
+
+    private static ValueTask<MessageBody?> Block(MethodCall call, CancellationToken cancellationToken)
+    {
+        // A handler that blocks its thread outright (bad practice, but it must not stall the connection).
+        Thread.Sleep(call.Reader.ReadInt32());
+        var reply = MethodCall.CreateReply("s");
+        reply.WriteString("blocked");
+        return ValueTask.FromResult<MessageBody?>(reply);
     }
 
     private async ValueTask<MessageBody?> EmitAsync(MethodCall call, CancellationToken cancellationToken)

@@ -35,8 +35,8 @@ public sealed class DBusDaemon : IAsyncDisposable
     /// <summary>Environment variables that point bus clients at this daemon.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; }
 
-    /// <summary>Starts a daemon and waits until it accepts connections.</summary>
-    public static async Task<DBusDaemon> StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>Starts a daemon and waits until it accepts connections; <paramref name="anonymous"/> offers only ANONYMOUS auth.</summary>
+    public static async Task<DBusDaemon> StartAsync(bool anonymous = false, CancellationToken cancellationToken = default)
     {
         var program = Require.Tool("dbus-daemon");
         var directory = new TempDirectory("vm-dbus");
@@ -44,7 +44,7 @@ public sealed class DBusDaemon : IAsyncDisposable
         {
             var socket = directory.Combine("bus");
             var config = directory.Combine("bus.conf");
-            await File.WriteAllTextAsync(config, Configuration(socket), cancellationToken);
+            await File.WriteAllTextAsync(config, Configuration(socket, anonymous), cancellationToken);
             var process = ExternalProcess.Start(program, ["--config-file=" + config, "--nofork", "--nopidfile", "--print-address=1"]);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
@@ -74,13 +74,13 @@ public sealed class DBusDaemon : IAsyncDisposable
         _directory.Dispose();
     }
 
-    private static string Configuration(string socket) => $"""
+    private static string Configuration(string socket, bool anonymous) => $"""
         <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
          "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
         <busconfig>
           <type>system</type>
           <listen>unix:path={socket}</listen>
-          <auth>EXTERNAL</auth>
+          {(anonymous ? "<auth>ANONYMOUS</auth><allow_anonymous/>" : "<auth>EXTERNAL</auth>")}
           <policy context="default">
             <allow user="*"/>
             <allow own="*"/>

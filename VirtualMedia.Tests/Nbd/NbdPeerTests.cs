@@ -109,4 +109,26 @@ public sealed class NbdPeerTests
         result.StandardOutput.Trim().Should().Be("ok");
         served.Export.ReadRequests.Should().Be(201);
     }
+
+    [Test]
+    public async Task NbdshWritesFlushesAndTrimsAWritableExport()
+    {
+        await using var served = NbdTestExport.Start(size: 2 * 1024 * 1024, writable: true);
+        var script = """
+            data = bytes(range(256)) * 64
+            h.pwrite(data, 65536, nbd.CMD_FLAG_FUA)
+            assert h.pread(len(data), 65536) == data
+            h.flush()
+            h.trim(65536, 0)
+            assert h.can_trim() and h.can_fua() and h.can_flush() and not h.is_read_only()
+            print('ok')
+            """;
+
+        var result = await NbdPeers.NbdshAsync(served.Uri, script);
+
+        result.EnsureSuccess("nbdsh").StandardOutput.Trim().Should().Be("ok");
+        served.Export.WriteRequests.Should().Be(1);
+        (await File.ReadAllBytesAsync(served.ImagePath)).AsSpan(65536 + 256, 256).ToArray()
+            .Should().Equal(Enumerable.Range(0, 256).Select(i => (byte)i));
+    }
 }

@@ -30,7 +30,9 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         _pageSize = geometry.PageSize;
         var pageCount = geometry.CacheSize / _pageSize;
         _fetchPages = Math.Clamp(geometry.FetchSize / _pageSize, 1, pageCount / 2);
-        _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, _fetchPages, pageCount / 2);
+        // Several sequential readers (nbdcopy uses four connections) share the cache: a window much larger
+        // than a quarter of it would evict read-ahead before it is read.
+        _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, _fetchPages, Math.Max(_fetchPages, pageCount / 4));
         _maxReadAheadFetches = geometry.MaxParallelFetches;
         _arena = GC.AllocateUninitializedArray<byte>(pageCount * _pageSize, pinned: true);
         _pages = new CachePage[pageCount];
@@ -214,7 +216,9 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             page.Key = key + i;
             page.IsReady = false;
             page.Referenced = true;
-            page.Loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Waiting readers continue on the fetch's thread: a thread-pool hop per page costs more latency
+            // than the reader's copy delays the fetch.
+            page.Loaded = new TaskCompletionSource();
             _map[page.Key] = page;
             run.Add(page);
         }
@@ -260,7 +264,12 @@ internal sealed class ReadAheadCache : IAsyncDisposable
 
     private async Task FillAsync(CachePage[] run, bool readAhead)
     {
-        await Task.Yield();
+        if (readAhead)
+        {
+            // Read-ahead must not delay the reader that triggered it; a demand fetch is awaited anyway.
+            await Task.Yield();
+        }
+
         var done = 0;
         try
         {

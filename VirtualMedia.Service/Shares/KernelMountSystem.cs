@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace VirtualMedia.Service.Shares;
+
+/// <summary>mount(2) and umount2(2) through libc, and the mount table from /proc/self/mountinfo.</summary>
+/// <remarks>Called directly rather than through the <c>mount</c> program so that no credential ever reaches a command line.</remarks>
+public sealed partial class KernelMountSystem : IMountSystem
+{
+    private const int MntDetach = 2;
+    private const int UmountNoFollow = 8;
+
+    private readonly string _mountInfoPath;
+
+    /// <summary>Uses this process's mount table.</summary>
+    public KernelMountSystem()
+        : this("/proc/self/mountinfo")
+    {
+    }
+
+    internal KernelMountSystem(string mountInfoPath)
+    {
+        _mountInfoPath = mountInfoPath;
+    }
+
+    /// <inheritdoc />
+    public int Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data.WithPointer(pointer =>
+            MountNative(source, target, fileSystemType, (nuint)flags, pointer) == 0 ? 0 : Marshal.GetLastPInvokeError());
+    }
+
+    /// <inheritdoc />
+    public int Unmount(string target, bool detach) =>
+        Umount2Native(target, UmountNoFollow | (detach ? MntDetach : 0)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> MountPoints() => MountInfo.ParseMountPoints(File.ReadAllText(_mountInfoPath));
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MountNative(string source, string target, string fileSystemType, nuint flags, nint data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Umount2Native(string target, int flags);
+}

@@ -1,0 +1,122 @@
+using VirtualMedia.Nbd;
+using VirtualMedia.Nbd.Client;
+using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Tests.Infrastructure;
+using VirtualMedia.Tests.Nbd;
+
+namespace VirtualMedia.Tests.ImageSources;
+
+/// <summary>The whole chain with real peers: nginx (TLS) → HttpRangeSource → NbdServer → nbdcopy / qemu-img / nbdsh.</summary>
+[TestFixture]
+public sealed class HttpNbdExportTests
+{
+    private NginxServer _nginx = null!;
+    private TempDirectory _work = null!;
+    private string _iso = null!;
+
+    [OneTimeSetUp]
+    public async Task StartNginxWithAnIso()
+    {
+        var xorriso = Require.Tool("xorriso");
+        _nginx = await NginxServer.StartAsync();
+        _work = new TempDirectory("vm-iso");
+        var content = _work.Combine("content");
+        Directory.CreateDirectory(Path.Combine(content, "boot"));
+        var random = new Random(3);
+        foreach (var (name, size) in new[] { ("boot/kernel.bin", 3_000_000), ("readme.txt", 1000), ("data.bin", 9_000_001) })
+        {
+            var bytes = new byte[size];
+            random.NextBytes(bytes);
+            await File.WriteAllBytesAsync(Path.Combine(content, name), bytes);
+        }
+
+        _iso = Path.Combine(_nginx.Root, "install.iso");
+        (await ExternalProcess.RunAsync(xorriso, ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "VMTEST", "-o", _iso, content]))
+            .EnsureSuccess("xorriso");
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        await _nginx.DisposeAsync();
+        _work.Dispose();
+    }
+
+    [Test]
+    public async Task NbdcopyOfAnIsoOverHttpsMatchesAndQemuImgAgrees()
+    {
+        await using var served = await ServeAsync(_nginx.HttpsUrl("images/install.iso"));
+
+        var copied = await NbdPeers.CopySha256Async(served.Uri, _work.Combine("copy.iso"));
+        copied.Should().Be(await NbdPeers.Sha256Async(_iso));
+        (await ExternalProcess.RunAsync(Require.Tool("qemu-img"), ["compare", "-f", "raw", "-F", "raw", served.Uri, _iso]))
+            .EnsureSuccess("qemu-img compare");
+        var info = await NbdPeers.InfoJsonAsync(served.Uri);
+        info.GetProperty("export-size").GetInt64().Should().Be(new FileInfo(_iso).Length);
+        info.GetProperty("is_read_only").GetBoolean().Should().BeTrue();
+    }
+
+    [Test]
+    public async Task NginxStoppingMidReadGivesEioRepliesAndTheServerStaysUp()
+    {
+        await using var served = await ServeAsync(_nginx.HttpsUrl("images/install.iso"));
+        await using var client = await NbdClient.ConnectUnixAsync(served.Listener.SocketPath);
+        await client.ReadAsync(0, new byte[4096]);
+
+        await _nginx.StopAsync();
+        try
+        {
+            var act = () => client.ReadAsync(8_000_000, new byte[65536]);
+            (await act.Should().ThrowAsync<NbdRequestException>()).Which.Errno.Should().Be(Errno.EIO);
+        }
+        finally
+        {
+            await _nginx.RestartAsync();
+        }
+
+        var buffer = new byte[65536];
+        await client.ReadAsync(8_000_000, buffer);
+        buffer.Should().Equal((await File.ReadAllBytesAsync(_iso)).AsSpan(8_000_000, 65536).ToArray());
+    }
+
+    [Test]
+    public async Task NbdshRandomReadsOverHttpsMatch()
+    {
+        await using var served = await ServeAsync(_nginx.HttpsUrl("images/install.iso"));
+        var script = $$"""
+            import random
+            expected = open('{{_iso}}', 'rb').read()
+            rng = random.Random(11)
+            for i in range(100):
+                length = rng.choice([512, 4096, 131072, 1048576])
+                offset = rng.randrange(0, len(expected) - length + 1)
+                assert h.pread(length, offset) == expected[offset:offset + length], (offset, length)
+            print('ok')
+            """;
+
+        var result = await NbdPeers.NbdshAsync(served.Uri, script);
+
+        result.EnsureSuccess("nbdsh").StandardOutput.Trim().Should().Be("ok");
+    }
+
+    private static async Task<ServedUrl> ServeAsync(string url)
+    {
+        var source = await new ImageSourceFactory().CreateAsync(
+            url, new ImageSourceOptions { SkipCertificateVerification = true, RetryBudget = TimeSpan.FromSeconds(1) }, null, CancellationToken.None);
+        var directory = new TempDirectory("vm-nbd");
+        var listener = NbdUnixListener.Start(new NbdServer(new NbdExport(source)), directory.Combine("run/nbd.sock"));
+        return new ServedUrl(source, listener, directory);
+    }
+
+    private sealed record ServedUrl(IImageSource Source, NbdUnixListener Listener, TempDirectory Directory) : IAsyncDisposable
+    {
+        public string Uri => $"nbd+unix:///?socket={Listener.SocketPath}";
+
+        public async ValueTask DisposeAsync()
+        {
+            await Listener.DisposeAsync();
+            await Source.DisposeAsync();
+            Directory.Dispose();
+        }
+    }
+}

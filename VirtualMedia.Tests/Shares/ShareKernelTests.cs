@@ -1,0 +1,60 @@
+using VirtualMedia.Tests.KernelTier;
+
+namespace VirtualMedia.Tests.Shares;
+
+/// <summary>
+/// smb:// and nfs:// on a real kernel: one VM boot starts a real smbd and the kernel's nfsd on the
+/// guest's loopback (scripts/kernel-vm/shares/start-servers) and runs VirtualMedia.Tests.Guest's
+/// <c>shares</c> suite: our mounter through the kernel's CIFS and NFS clients, images read back
+/// through our NBD export and nbd-client, every failure leaving nothing mounted.
+/// </summary>
+[TestFixture]
+[Category("KernelVm")]
+public sealed class ShareKernelTests
+{
+    /// <summary>The share clients with the crypto SMB 3 signing and sealing need, the NFS server, and nbd.</summary>
+    public static readonly IReadOnlyList<string> Modules =
+    [
+        "cifs", "gcm", "ccm", "cmac", "ctr", "ecb", "ghash_generic", "sha512_generic", "nls_utf8",
+        "nfsv4", "nfsv3", "nfsd", "nbd",
+    ];
+
+    private static readonly string[] Cases =
+    [
+        "SmbSealedMountServesTheImage", "SmbGuestMountReadsTheImage", "SmbWrongPasswordIsEacces", "SmbMissingShareIsEnoent",
+        "SmbMissingFileUnmountsAgain", "SmbNoServerIsRefused", "SmbReadWriteShareTakesWrites", "SmbFallsBackToSmb30", "NfsMountServesTheImage",
+        "NfsMissingFileUnmountsAgain", "NfsMissingExportIsEnoent", "NfsReadOnlyExportRefusesReadWrite", "NfsReadWriteExportTakesWrites",
+        "LeftoversAreRemovedAtStart", "StopReleasesEveryShare", "NfsFallsBackToV3",
+    ];
+
+    private KernelVmRun? _run;
+
+    [OneTimeSetUp]
+    public async Task BootOnce()
+    {
+        const string Guest = "VirtualMedia.Tests.Guest";
+        var scripts = Path.Combine(KernelVm.RepositoryRoot, "scripts", "kernel-vm", "shares");
+
+        // A password with the characters the CIFS option syntax treats specially.
+        var script =
+            "export SHARES_DIR=/tmp/shares SHARES_PASSWORD='pa,ss w=rd,'\n"
+            + $"sh '{scripts}/start-servers' \"$SHARES_DIR\" || exit 1\n"
+            + KernelVm.DotnetCommand(Guest, "shares \"$VM_RESULTS\"");
+        _run = await KernelVm.RunAsync(new KernelVmRequest(Modules, script, [KernelVm.OutputDirectory(Guest), scripts]));
+        var stamps = _run.Console.Split('\n').Where(line =>
+            line.StartsWith("VM-TIME", StringComparison.Ordinal) || line.StartsWith("VM-CASE", StringComparison.Ordinal)
+            || line.StartsWith("shares:", StringComparison.Ordinal));
+        await TestContext.Progress.WriteLineAsync(
+            $"kernel VM (shares suite): {_run.Elapsed.TotalSeconds:0.0} s wall time\n{string.Join('\n', stamps)}");
+    }
+
+    [OneTimeTearDown]
+    public void Clean() => _run?.Dispose();
+
+    [TestCaseSource(nameof(Cases))]
+    public void Case(string name) => _run!.AssertPassed(name);
+
+    [Test]
+    public void EveryGuestCaseIsListedHere() =>
+        _run!.Cases.Keys.Should().BeEquivalentTo(Cases, "a case added to the guest needs its line here");
+}
