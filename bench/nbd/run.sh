@@ -65,6 +65,7 @@ start_server() { # name -> sets server_pid
   case "$1" in
     # shellcheck disable=SC2086
     ours) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    ours-h1) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure --http1 ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     nbdkit) nbdkit -f --unix "$sock" --readonly curl url="$url" sslverify=false & ;;
     nbdkit-ra-cache) nbdkit -f --unix "$sock" --readonly --filter=readahead --filter=cache curl url="$url" sslverify=false & ;;
     nbdkit-file) nbdkit -f --unix "$sock" --readonly file "$work/www/disk.img" & ;;
@@ -78,8 +79,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A seq cpu rss lat4 lat1m reread
 bytes=$((size_mib * 1024 * 1024))
-servers=${SERVERS:-ours nbdkit nbdkit-ra-cache nbdkit-file}
-for name in ours nbdkit nbdkit-ra-cache nbdkit-file; do seq[$name]=0; cpu[$name]=0; rss[$name]=0; lat4[$name]="- -"; lat1m[$name]="- -"; reread[$name]="- -"; done
+servers=${SERVERS:-ours ours-h1 nbdkit nbdkit-ra-cache nbdkit-file}
+for name in ours ours-h1 nbdkit nbdkit-ra-cache nbdkit-file; do seq[$name]=0; cpu[$name]=0; rss[$name]=0; lat4[$name]="- -"; lat1m[$name]="- -"; reread[$name]="- -"; done
 for name in $servers; do
   echo "measuring $name..." >&2
   speeds=(); cpus=()
@@ -100,8 +101,8 @@ for name in $servers; do
   if [ -z "${QUICK:-}" ]; then
     lat4[$name]=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 400 1)
     lat1m[$name]=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 1048576 60 2)
-    # 200 blocks: the re-read set fits a default 16 MiB cache of 64 KiB pages.
-    reread[$name]=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 200 3 --reread)
+    # 100 blocks: the re-read set (100 pages of 64 KiB) fits the default 8 MiB cache.
+    reread[$name]=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 100 3 --reread)
   fi
   stop_server
 done
@@ -124,17 +125,17 @@ curl_cpu=$(printf '%s\n' "${curlcpu[@]}" | median)
 p() { echo "$1" | awk -v i="$2" '{print $i}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\nNBD export benchmark: %s MiB image, nginx TLS on loopback, %s runs (median), %s cores\n\n' "$size_mib" "$runs" "$(nproc)"
-printf '%-30s %10s %10s %14s %10s %10s %12s\n' metric ours nbdkit-curl nbdkit+ra+cache curl nbdkit-file ours/nbdkit
-row() { printf '%-30s %10s %10s %14s %10s %10s %12s\n' "$@"; }
-row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")"
-row "CPU s/GiB (all processes)" "$(printf %.2f "${cpu[ours]}")" "$(printf %.2f "${cpu[nbdkit]}")" "$(printf %.2f "${cpu[nbdkit-ra-cache]}")" "$(printf %.2f "$curl_cpu")" "$(printf %.2f "${cpu[nbdkit-file]}")" "$(ratio "${cpu[ours]}" "${cpu[nbdkit]}")"
-row "peak RSS server MiB" "$(printf %.1f "${rss[ours]}")" "$(printf %.1f "${rss[nbdkit]}")" "$(printf %.1f "${rss[nbdkit-ra-cache]}")" "-" "$(printf %.1f "${rss[nbdkit-file]}")" "$(ratio "${rss[ours]}" "${rss[nbdkit]}")"
+printf '%-28s %8s %8s %11s %15s %8s %11s %11s\n' metric ours ours-h1 nbdkit-curl nbdkit+ra+cache curl nbdkit-file ours/nbdkit
+row() { printf '%-28s %8s %8s %11s %15s %8s %11s %11s\n' "$@"; }
+row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[ours-h1]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")"
+row "CPU s/GiB (all processes)" "$(printf %.2f "${cpu[ours]}")" "$(printf %.2f "${cpu[ours-h1]}")" "$(printf %.2f "${cpu[nbdkit]}")" "$(printf %.2f "${cpu[nbdkit-ra-cache]}")" "$(printf %.2f "$curl_cpu")" "$(printf %.2f "${cpu[nbdkit-file]}")" "$(ratio "${cpu[ours]}" "${cpu[nbdkit]}")"
+row "peak RSS server MiB" "$(printf %.1f "${rss[ours]}")" "$(printf %.1f "${rss[ours-h1]}")" "$(printf %.1f "${rss[nbdkit]}")" "$(printf %.1f "${rss[nbdkit-ra-cache]}")" "-" "$(printf %.1f "${rss[nbdkit-file]}")" "$(ratio "${rss[ours]}" "${rss[nbdkit]}")"
 for kind in lat4:"random 4 KiB" lat1m:"random 1 MiB" reread:"cached 4 KiB re-read"; do
   var=${kind%%:*}; label=${kind#*:}
   declare -n m=$var
   for i in 1 2; do
     q=$([ $i = 1 ] && echo p50 || echo p99)
-    row "$label $q ms" "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)" "$(p "${m[nbdkit-ra-cache]}" $i)" "-" "$(p "${m[nbdkit-file]}" $i)" "$(ratio "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)")"
+    row "$label $q ms" "$(p "${m[ours]}" $i)" "$(p "${m[ours-h1]}" $i)" "$(p "${m[nbdkit]}" $i)" "$(p "${m[nbdkit-ra-cache]}" $i)" "-" "$(p "${m[nbdkit-file]}" $i)" "$(ratio "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)")"
   done
   unset -n m
 done

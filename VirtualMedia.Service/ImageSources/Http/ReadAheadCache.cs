@@ -150,7 +150,9 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         return (run[0], loading);
     }
 
-    /// <summary>Starts fetches of the missing pages in the read-ahead window past <paramref name="frontier"/>.</summary>
+    /// <summary>Starts fetches for the missing pages of the read-ahead window past <paramref name="frontier"/>; each
+    /// fetch is a full-size run even where it reaches past the window, so the window advancing by one small read
+    /// does not turn into one small GET.</summary>
     private void ReadAhead(long frontier)
     {
         var first = frontier / _pageSize;
@@ -176,7 +178,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
                     return;
                 }
 
-                run = ClaimRun(key, Math.Min(last, key + _fetchPages - 1));
+                run = ClaimRun(key, key + _fetchPages - 1);
                 if (run.Length == 0)
                 {
                     return;
