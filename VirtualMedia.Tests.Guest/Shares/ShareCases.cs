@@ -18,6 +18,7 @@ internal static class ShareCases
 {
     private const string Root = "/run/virtual-media";
     private static readonly KernelSide Kernel = KernelSide.Real(KernelPaths.Host);
+    private static ServiceOverDBus? _service;
 
     /// <summary>Every case; the NFS ones come last so that the server's grace period has ended.</summary>
     public static IReadOnlyList<GuestCase> All { get; } =
@@ -37,6 +38,10 @@ internal static class ShareCases
         new("NfsReadWriteExportTakesWrites", NfsReadWriteExportTakesWrites),
         new("LeftoversAreRemovedAtStart", LeftoversAreRemovedAtStart),
         new("StopReleasesEveryShare", StopReleasesEveryShare),
+        new("ServiceStartsOnTheRealKernel", ServiceStartsOnTheRealKernel),
+        new("ServiceRefusesAWrongPasswordAtMount", ServiceRefusesAWrongPasswordAtMount),
+        new("ServiceMountsAnSmbImageForTheHost", ServiceMountsAnSmbImageForTheHost),
+        new("ServiceReleasesAnNfsShareOnStop", ServiceReleasesAnNfsShareOnStop),
         new("NfsFallsBackToV3", NfsFallsBackToV3),
     ];
 
@@ -149,6 +154,75 @@ internal static class ShareCases
         Check(smb.IsReleased && nfs.IsReleased, "a share is not marked released");
         CheckNothingMounted();
     }
+
+    // The whole chain as bmcweb drives it, over four cases that share one service process (its start
+    // under emulation alone takes most of a case's minute): Legacy.Mount over D-Bus with the secret in a
+    // pipe → CIFS mount → our NBD export → nbd-client → gadget → the host's USB disk; SIGTERM releasing NFS.
+    private static async Task ServiceStartsOnTheRealKernel(CaseLog log, CancellationToken cancellationToken) =>
+        _service = await ServiceOverDBus.StartAsync(6, log, cancellationToken);
+
+    private static async Task ServiceRefusesAWrongPasswordAtMount(CaseLog log, CancellationToken cancellationToken)
+    {
+        var running = Service();
+        try
+        {
+            await running.MountAsync(ShareServers.Smb("isos/images/test.img").Display, false, "root", ShareServers.Password + "x", cancellationToken);
+            throw new CaseFailedException("Mount with a wrong password was accepted");
+        }
+        catch (DBusErrorException refused)
+        {
+            log.Write($"wrong password: {refused.ErrorName}: {refused.ErrorMessage}");
+            Check(refused.ErrorName == Errno.ToErrorName(Errno.EACCES), $"wrong password answered {refused.ErrorName}");
+        }
+
+        CheckNothingMounted();
+    }
+
+    private static async Task ServiceMountsAnSmbImageForTheHost(CaseLog log, CancellationToken cancellationToken)
+    {
+        var running = Service();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Check(await running.MountAsync(ShareServers.Smb("isos/images/test.img").Display, false, "root", ShareServers.Password, cancellationToken), "Mount returned false");
+        var completion = await running.NextCompletionAsync(cancellationToken);
+        Check(completion == 0, $"Completion {completion}");
+        log.Write($"Mount to Completion: {clock.ElapsedMilliseconds} ms");
+        Check(MountsUnderRoot().Count == 1, "the share is not mounted while the slot is active");
+        var udc = File.ReadAllText("/sys/kernel/config/usb_gadget/mass-storage-Slot_2/UDC").Trim();
+        var disk = await HostDisk.WaitForAsync(udc, "sd", cancellationToken);
+        var host = await HostDisk.ReadAllAsync(disk, cancellationToken);
+        var expected = await HostDisk.Sha256Async(ShareServers.ReadOnlyImage, cancellationToken);
+        Check(host == expected, $"the host's /dev/{disk} reads {host}, the share's image is {expected}");
+        log.Write($"the host's /dev/{disk} on {udc} has the image's sha256");
+
+        Check(await running.UnmountAsync(cancellationToken), "Unmount returned false");
+        completion = await running.NextCompletionAsync(cancellationToken);
+        Check(completion == 0, $"Unmount Completion {completion}");
+        CheckNothingMounted();
+    }
+
+    private static async Task ServiceReleasesAnNfsShareOnStop(CaseLog log, CancellationToken cancellationToken)
+    {
+        var running = Service();
+        try
+        {
+            Check(await running.MountAsync(ShareServers.Nfs("ro/images/test.img").Display, false, string.Empty, string.Empty, cancellationToken), "NFS Mount returned false");
+            var completion = await running.NextCompletionAsync(cancellationToken);
+            Check(completion == 0, $"NFS Completion {completion}");
+            Check(MountsUnderRoot().Count == 1, "the export is not mounted while the slot is active");
+            var exit = await running.TerminateAsync(cancellationToken);
+            Check(exit == 0, $"the service exited {exit} on SIGTERM");
+            CheckNothingMounted();
+            Check(!running.Output.Contains(ShareServers.Password, StringComparison.Ordinal), "the password appears in the service's output");
+        }
+        finally
+        {
+            log.Write("service output:\n" + running.Output);
+            await running.DisposeAsync();
+            _service = null;
+        }
+    }
+
+    private static ServiceOverDBus Service() => _service ?? throw new CaseFailedException("the service did not start (ServiceStartsOnTheRealKernel)");
 
     // Last: restarts the NFS server without NFSv4, so that every v4 minor version is refused.
     private static async Task NfsFallsBackToV3(CaseLog log, CancellationToken cancellationToken)

@@ -12,11 +12,11 @@ namespace VirtualMedia.Tests.Shares;
 [Category("KernelVm")]
 public sealed class ShareKernelTests
 {
-    /// <summary>The share clients with the crypto SMB 3 signing and sealing need, the NFS server, and nbd.</summary>
+    /// <summary>The share clients with the crypto SMB 3 signing and sealing need, the NFS server, and the gadget chain.</summary>
     public static readonly IReadOnlyList<string> Modules =
     [
         "cifs", "gcm", "ccm", "cmac", "ctr", "ecb", "ghash_generic", "sha512_generic", "nls_utf8",
-        "nfsv4", "nfsv3", "nfsd", "nbd",
+        "nfsv4", "nfsv3", "nfsd", .. KernelVm.GadgetModules,
     ];
 
     private static readonly string[] Cases =
@@ -24,7 +24,8 @@ public sealed class ShareKernelTests
         "SmbSealedMountServesTheImage", "SmbGuestMountReadsTheImage", "SmbWrongPasswordIsEacces", "SmbMissingShareIsEnoent",
         "SmbMissingFileUnmountsAgain", "SmbNoServerIsRefused", "SmbReadWriteShareTakesWrites", "SmbFallsBackToSmb30", "NfsMountServesTheImage",
         "NfsMissingFileUnmountsAgain", "NfsMissingExportIsEnoent", "NfsReadOnlyExportRefusesReadWrite", "NfsReadWriteExportTakesWrites",
-        "LeftoversAreRemovedAtStart", "StopReleasesEveryShare", "NfsFallsBackToV3",
+        "LeftoversAreRemovedAtStart", "StopReleasesEveryShare", "ServiceStartsOnTheRealKernel",
+        "ServiceRefusesAWrongPasswordAtMount", "ServiceMountsAnSmbImageForTheHost", "ServiceReleasesAnNfsShareOnStop", "NfsFallsBackToV3",
     ];
 
     private KernelVmRun? _run;
