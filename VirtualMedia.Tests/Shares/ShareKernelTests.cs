@@ -9,8 +9,7 @@ namespace VirtualMedia.Tests.Shares;
 /// through our NBD export and nbd-client, every failure leaving nothing mounted.
 /// </summary>
 [TestFixture]
-[Category("KernelVm")]
-public sealed class ShareKernelTests
+public sealed class ShareKernelTests : KernelVmSuite
 {
     /// <summary>The share clients with the crypto SMB 3 signing and sealing need, the NFS server, and the gadget chain.</summary>
     public static readonly IReadOnlyList<string> Modules =
@@ -28,10 +27,11 @@ public sealed class ShareKernelTests
         "ServiceRefusesAWrongPasswordAtMount", "ServiceMountsAnSmbImageForTheHost", "ServiceReleasesAnNfsShareOnStop", "NfsFallsBackToV3",
     ];
 
-    private KernelVmRun? _run;
+    protected override string SuiteName => "shares";
 
-    [OneTimeSetUp]
-    public async Task BootOnce()
+    protected override IReadOnlyCollection<string> ExpectedCases => Cases;
+
+    protected override Task<KernelVmRun> BootAsync()
     {
         const string Guest = "VirtualMedia.Tests.Guest";
         var scripts = Path.Combine(KernelVm.RepositoryRoot, "scripts", "kernel-vm", "shares");
@@ -41,21 +41,11 @@ public sealed class ShareKernelTests
             "export SHARES_DIR=/tmp/shares SHARES_PASSWORD='pa,ss w=rd,'\n"
             + $"sh '{scripts}/start-servers' \"$SHARES_DIR\" || exit 1\n"
             + KernelVm.DotnetCommand(Guest, "shares \"$VM_RESULTS\"");
-        _run = await KernelVm.RunAsync(new KernelVmRequest(Modules, script, [KernelVm.OutputDirectory(Guest), scripts]));
-        var stamps = _run.Console.Split('\n').Where(line =>
-            line.StartsWith("VM-TIME", StringComparison.Ordinal) || line.StartsWith("VM-CASE", StringComparison.Ordinal)
-            || line.StartsWith("shares:", StringComparison.Ordinal));
-        await TestContext.Progress.WriteLineAsync(
-            $"kernel VM (shares suite): {_run.Elapsed.TotalSeconds:0.0} s wall time\n{string.Join('\n', stamps)}");
+        return KernelVm.RunAsync(new KernelVmRequest(Modules, script, [KernelVm.OutputDirectory(Guest), scripts]));
     }
 
-    [OneTimeTearDown]
-    public void Clean() => _run?.Dispose();
+    protected override bool IsProgressLine(string line) => line.StartsWith("shares:", StringComparison.Ordinal);
 
     [TestCaseSource(nameof(Cases))]
-    public void Case(string name) => _run!.AssertPassed(name);
-
-    [Test]
-    public void EveryGuestCaseIsListedHere() =>
-        _run!.Cases.Keys.Should().BeEquivalentTo(Cases, "a case added to the guest needs its line here");
+    public void Case(string name) => Run.AssertPassed(name);
 }
