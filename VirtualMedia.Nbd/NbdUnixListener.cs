@@ -7,6 +7,7 @@ public sealed class NbdUnixListener : IAsyncDisposable
 {
     private const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateSocket = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const int SendBufferSize = 1024 * 1024;
 
     private readonly NbdServer _server;
     private readonly Socket _socket;
@@ -134,6 +135,8 @@ public sealed class NbdUnixListener : IAsyncDisposable
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
         await Task.Yield();
+        // A whole 256 KiB..1 MiB read reply fits in the socket at once: one send, no wait for room in between.
+        client.SendBufferSize = SendBufferSize;
         await using var stream = new NetworkStream(client, ownsSocket: true);
         try
         {

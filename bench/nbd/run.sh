@@ -125,17 +125,18 @@ curl_cpu=$(printf '%s\n' "${curlcpu[@]}" | median)
 p() { echo "$1" | awk -v i="$2" '{print $i}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\nNBD export benchmark: %s MiB image, nginx TLS on loopback, %s runs (median), %s cores\n\n' "$size_mib" "$runs" "$(nproc)"
-printf '%-28s %8s %8s %11s %15s %8s %11s %11s\n' metric ours ours-h1 nbdkit-curl nbdkit+ra+cache curl nbdkit-file ours/nbdkit
-row() { printf '%-28s %8s %8s %11s %15s %8s %11s %11s\n' "$@"; }
-row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[ours-h1]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")"
-row "CPU s/GiB (all processes)" "$(printf %.2f "${cpu[ours]}")" "$(printf %.2f "${cpu[ours-h1]}")" "$(printf %.2f "${cpu[nbdkit]}")" "$(printf %.2f "${cpu[nbdkit-ra-cache]}")" "$(printf %.2f "$curl_cpu")" "$(printf %.2f "${cpu[nbdkit-file]}")" "$(ratio "${cpu[ours]}" "${cpu[nbdkit]}")"
-row "peak RSS server MiB" "$(printf %.1f "${rss[ours]}")" "$(printf %.1f "${rss[ours-h1]}")" "$(printf %.1f "${rss[nbdkit]}")" "$(printf %.1f "${rss[nbdkit-ra-cache]}")" "-" "$(printf %.1f "${rss[nbdkit-file]}")" "$(ratio "${rss[ours]}" "${rss[nbdkit]}")"
+# `serve` offers HTTP/2 unless --http1; the service's image sources default to HTTP/1.1 (see ImageSourceOptions).
+printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' metric ours-h2 ours-h1 nbdkit-curl nbdkit+ra+cache curl nbdkit-file h2/nbdkit h1/nbdkit
+row() { printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' "$@"; }
+row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[ours-h1]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")" "$(ratio "${seq[ours-h1]}" "${seq[nbdkit]}")"
+row "CPU s/GiB (all processes)" "$(printf %.2f "${cpu[ours]}")" "$(printf %.2f "${cpu[ours-h1]}")" "$(printf %.2f "${cpu[nbdkit]}")" "$(printf %.2f "${cpu[nbdkit-ra-cache]}")" "$(printf %.2f "$curl_cpu")" "$(printf %.2f "${cpu[nbdkit-file]}")" "$(ratio "${cpu[ours]}" "${cpu[nbdkit]}")" "$(ratio "${cpu[ours-h1]}" "${cpu[nbdkit]}")"
+row "peak RSS server MiB" "$(printf %.1f "${rss[ours]}")" "$(printf %.1f "${rss[ours-h1]}")" "$(printf %.1f "${rss[nbdkit]}")" "$(printf %.1f "${rss[nbdkit-ra-cache]}")" "-" "$(printf %.1f "${rss[nbdkit-file]}")" "$(ratio "${rss[ours]}" "${rss[nbdkit]}")" "$(ratio "${rss[ours-h1]}" "${rss[nbdkit]}")"
 for kind in lat4:"random 4 KiB" lat1m:"random 1 MiB" reread:"cached 4 KiB re-read"; do
   var=${kind%%:*}; label=${kind#*:}
   declare -n m=$var
   for i in 1 2; do
     q=$([ $i = 1 ] && echo p50 || echo p99)
-    row "$label $q ms" "$(p "${m[ours]}" $i)" "$(p "${m[ours-h1]}" $i)" "$(p "${m[nbdkit]}" $i)" "$(p "${m[nbdkit-ra-cache]}" $i)" "-" "$(p "${m[nbdkit-file]}" $i)" "$(ratio "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)")"
+    row "$label $q ms" "$(p "${m[ours]}" $i)" "$(p "${m[ours-h1]}" $i)" "$(p "${m[nbdkit]}" $i)" "$(p "${m[nbdkit-ra-cache]}" $i)" "-" "$(p "${m[nbdkit-file]}" $i)" "$(ratio "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)")" "$(ratio "$(p "${m[ours-h1]}" $i)" "$(p "${m[nbdkit]}" $i)")"
   done
   unset -n m
 done

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using VirtualMedia.Nbd;
 
@@ -9,6 +10,9 @@ namespace VirtualMedia.Service.ImageSources.Http;
 /// <summary>Ranged GETs of one image URL, each checked against what the first probe saw (size, ETag).</summary>
 internal sealed class HttpRangeClient : IDisposable
 {
+    /// <summary>Bytes received per system call at most (one buffer per pooled connection).</summary>
+    private const int ReceiveBufferSize = 64 * 1024;
+
     private readonly HttpClient _client;
     private readonly Uri _uri;
     private readonly AuthenticationHeaderValue? _authorization;
@@ -51,6 +55,7 @@ internal sealed class HttpRangeClient : IDisposable
             ConnectTimeout = options.ProbeTimeout,
             MaxConnectionsPerServer = options.MaxParallelFetches + 2,
             EnableMultipleHttp2Connections = true,
+            ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
             {
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
@@ -114,6 +119,21 @@ internal sealed class HttpRangeClient : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new ReceiveBufferedStream(new NetworkStream(socket, ownsSocket: true), ReceiveBufferSize);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     private async Task ProbeAsync(CancellationToken probeToken, CancellationToken callerToken)
     {

@@ -28,8 +28,13 @@ internal sealed class SequentialStreams
         {
             if (_next[i] >= 0 && offset >= _next[i] - _slack && offset <= _next[i] + _slack)
             {
-                _next[i] = Math.Max(_next[i], end);
-                _hits[i]++;
+                // Only progress counts: readers re-reading one block are not a stream to read ahead of.
+                if (end > _next[i])
+                {
+                    _next[i] = end;
+                    _hits[i]++;
+                }
+
                 _lastUse[i] = _clock;
                 frontier = _next[i];
                 return _hits[i] >= HitsToBeSequential;
