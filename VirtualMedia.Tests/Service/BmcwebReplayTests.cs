@@ -10,43 +10,23 @@ namespace VirtualMedia.Tests.Service;
 /// on a private dbus-daemon, and checks what the host would read through the sandbox.
 /// </summary>
 [NonParallelizable]
-public sealed class BmcwebReplayTests
+public sealed class BmcwebReplayTests : NginxServiceFixture
 {
     private const int ImageBytes = 3 * 1024 * 1024 + 4096;
-    private NginxServer _nginx = null!;
-    private ServiceRig _rig = null!;
     private string _image = null!;
     private string _imageSha = null!;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    private protected override async Task PrepareImagesAsync(string root)
     {
         Require.Tool("nbdcopy");
-        _nginx = await NginxServer.StartAsync();
-        _image = ServiceRig.WriteImage(_nginx.Root, "install.iso", ImageBytes);
+        _image = ServiceRig.WriteImage(root, "install.iso", ImageBytes);
         _imageSha = await ServiceRig.Sha256Async(_image);
-        _rig = await ServiceRig.StartAsync(rig => ServiceRig.StandardConfig(
-            rig, $"\"InactivityTimeout\": 1800, \"CaDirectory\": \"{_nginx.CaDirectory}\""));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_rig is not null)
-        {
-            await _rig.DisposeAsync();
-        }
-
-        if (_nginx is not null)
-        {
-            await _nginx.DisposeAsync();
-        }
     }
 
     [Test]
     public async Task GetManagedObjects_lists_every_slot_with_the_contract_interfaces_and_types()
     {
-        using var reply = await _rig.Client.CallMethodAsync(
+        using var reply = await Rig.Client.CallMethodAsync(
             ServiceRig.Name, ServiceRig.Root, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", null, ServiceRig.CallTimeout);
         reply.Signature.Should().Be("a{oa{sa{sv}}}");
         var objects = (Dictionary<object, object>)reply.GetReader().ReadValue("a{oa{sa{sv}}}");
@@ -84,13 +64,13 @@ public sealed class BmcwebReplayTests
     {
         var body = MessageBody.Create("s");
         body.WriteString(ServiceRig.MountPoint);
-        using var reply = await _rig.Client.CallMethodAsync(
+        using var reply = await Rig.Client.CallMethodAsync(
             ServiceRig.Name, ServiceRig.ProxyPath(0), "org.freedesktop.DBus.Properties", "GetAll", body, ServiceRig.CallTimeout);
         var all = ((Dictionary<object, object>)reply.GetReader().ReadValue("a{sv}")).ToDictionary(p => (string)p.Key, p => ((DBusVariant)p.Value).Value);
 
         all["EndpointId"].Should().Be("/nbd/0");
         all["Mode"].Should().Be((byte)0);
-        all["Socket"].Should().Be(Path.Combine(_rig.Sandbox, "run/virtual-media/nbd0.sock"));
+        all["Socket"].Should().Be(Path.Combine(Rig.Sandbox, "run/virtual-media/nbd0.sock"));
         all["Timeout"].Should().Be((ushort)30);
         all["BlockSize"].Should().Be((ushort)512);
         all["ImageURL"].Should().Be(string.Empty);
@@ -100,25 +80,25 @@ public sealed class BmcwebReplayTests
     [Test]
     public async Task Mount_sbh_with_credentials_inserts_the_image_the_host_reads_byte_for_byte()
     {
-        var url = _nginx.HttpsUrl("private/install.iso");
+        var url = Nginx.HttpsUrl("private/install.iso");
         using var secret = SecretPipe.Holding(NginxServer.User, NginxServer.Password);
         var path = ServiceRig.LegacyPath(2);
 
-        (await _rig.MountAsync(path, url, false, secret)).Should().BeTrue();
+        (await Rig.MountAsync(path, url, false, secret)).Should().BeTrue();
 
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.IsActiveAsync(path)).Should().BeTrue();
-        (await _rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(url);
-        (await _rig.GetAsync(path, ServiceRig.MountPoint, "WriteProtected")).Should().Be(true);
-        (await _rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.IsActiveAsync(path)).Should().BeTrue();
+        (await Rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(url);
+        (await Rig.GetAsync(path, ServiceRig.MountPoint, "WriteProtected")).Should().Be(true);
+        (await Rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
         await ServiceRig.WaitUntilAsync(
-            async () => (ulong)await _rig.GetAsync(path, ServiceRig.Stats, "ReadIO") > 0, TimeSpan.FromSeconds(5), "ReadIO to count the reads");
-        _rig.Service.Output.Should().NotContain(NginxServer.Password);
+            async () => (ulong)await Rig.GetAsync(path, ServiceRig.Stats, "ReadIO") > 0, TimeSpan.FromSeconds(5), "ReadIO to count the reads");
+        Rig.Service.Output.Should().NotContain(NginxServer.Password);
 
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.IsActiveAsync(path)).Should().BeFalse();
-        (await _rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(string.Empty);
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.IsActiveAsync(path)).Should().BeFalse();
+        (await Rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(string.Empty);
     }
 
     [Test]
@@ -127,12 +107,12 @@ public sealed class BmcwebReplayTests
         using var secret = SecretPipe.Holding(string.Empty, string.Empty);
         var path = ServiceRig.LegacyPath(3);
 
-        (await _rig.MountAsync(path, _nginx.HttpsUrl("images/install.iso"), false, secret)).Should().BeTrue();
+        (await Rig.MountAsync(path, Nginx.HttpsUrl("images/install.iso"), false, secret)).Should().BeTrue();
 
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.HostViewSha256Async("nbd3")).Should().Be(_imageSha);
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.HostViewSha256Async("nbd3")).Should().Be(_imageSha);
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
     }
 
     [Test]
@@ -140,12 +120,12 @@ public sealed class BmcwebReplayTests
     {
         var path = ServiceRig.LegacyPath(2);
 
-        (await _rig.MountWithIntAsync(path, _nginx.HttpsUrl("images/install.iso"), false)).Should().BeTrue();
+        (await Rig.MountWithIntAsync(path, Nginx.HttpsUrl("images/install.iso"), false)).Should().BeTrue();
 
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
     }
 
     [Test]
@@ -154,12 +134,12 @@ public sealed class BmcwebReplayTests
         using var secret = SecretPipe.Holding(NginxServer.User, NginxServer.Password);
         var path = ServiceRig.LegacyPath(3);
 
-        (await _rig.MountWithVariantFdAsync(path, _nginx.HttpsUrl("private/install.iso"), false, secret)).Should().BeTrue();
+        (await Rig.MountWithVariantFdAsync(path, Nginx.HttpsUrl("private/install.iso"), false, secret)).Should().BeTrue();
 
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.HostViewSha256Async("nbd3")).Should().Be(_imageSha);
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.HostViewSha256Async("nbd3")).Should().Be(_imageSha);
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
     }
 
     [Test]
@@ -167,33 +147,33 @@ public sealed class BmcwebReplayTests
     {
         // bmcweb: GetAll(MountPoint) for Socket, listen on it, Proxy.Mount, relay the browser's NBD server, Proxy.Unmount on close.
         var path = ServiceRig.ProxyPath(1);
-        var socket = (string)await _rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
-        var image = ServiceRig.WriteImage(_rig.Directory.Path, "browser.img", 2 * 1024 * 1024);
+        var socket = (string)await Rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
+        var image = ServiceRig.WriteImage(Rig.Directory.Path, "browser.img", 2 * 1024 * 1024);
         await using var browser = FileImageSource.Open(image, writable: false);
         await using var listener = NbdUnixListener.Start(new NbdServer(new NbdExport(browser)), socket);
 
-        (await _rig.ProxyMountAsync(path)).Should().BeTrue();
+        (await Rig.ProxyMountAsync(path)).Should().BeTrue();
 
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.IsActiveAsync(path)).Should().BeTrue();
-        (await _rig.HostViewSha256Async("nbd1")).Should().Be(await ServiceRig.Sha256Async(image));
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.IsActiveAsync(path)).Should().BeFalse();
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.IsActiveAsync(path)).Should().BeTrue();
+        (await Rig.HostViewSha256Async("nbd1")).Should().Be(await ServiceRig.Sha256Async(image));
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.IsActiveAsync(path)).Should().BeFalse();
     }
 
     [Test]
     public async Task PropertiesChanged_announces_Active_ImageURL_and_ExitCode()
     {
         var path = ServiceRig.LegacyPath(2);
-        var seen = _rig.Changes.Count;
+        var seen = Rig.Changes.Count;
 
-        (await _rig.MountWithIntAsync(path, _nginx.HttpsUrl("images/install.iso"), false)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
+        (await Rig.MountWithIntAsync(path, Nginx.HttpsUrl("images/install.iso"), false)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
 
-        var names = _rig.Changes.Skip(seen).Where(c => c.Path == path).SelectMany(c => c.Names.Select(n => c.Interface + "." + n)).ToList();
+        var names = Rig.Changes.Skip(seen).Where(c => c.Path == path).SelectMany(c => c.Names.Select(n => c.Interface + "." + n)).ToList();
         names.Should().Contain([
             ServiceRig.Process + ".Active", ServiceRig.Process + ".ExitCode", ServiceRig.MountPoint + ".ImageURL",
             ServiceRig.MountPoint + ".RemainingInactivityTimeout",

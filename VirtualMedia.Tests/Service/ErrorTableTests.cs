@@ -10,61 +10,35 @@ namespace VirtualMedia.Tests.Service;
 /// service: the error name bmcweb turns back into errno, a readable message, the slot left usable, no Completion.
 /// </summary>
 [NonParallelizable]
-public sealed class ErrorTableTests
+public sealed class ErrorTableTests : NginxServiceFixture
 {
     private const string InvalidArgs = "org.freedesktop.DBus.Error.InvalidArgs";
     private const string AccessDenied = "org.freedesktop.DBus.Error.AccessDenied";
     private const string NotSupported = "org.freedesktop.DBus.Error.NotSupported";
     private const string Busy = "System.Error.EBUSY";
-    private NginxServer _nginx = null!;
-    private ServiceRig _rig = null!;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    private protected override ushort SlotTimeout => 2;
+
+    private protected override Task PrepareImagesAsync(string root)
     {
-        _nginx = await NginxServer.StartAsync();
-        ServiceRig.WriteImage(_nginx.Root, "disk.img", 1024 * 1024);
-        _rig = await ServiceRig.StartAsync(rig => ServiceRig.StandardConfig(
-            rig, $"\"InactivityTimeout\": 1800, \"CaDirectory\": \"{_nginx.CaDirectory}\"", timeout: 2));
-    }
-
-    [TearDown]
-    public void ShowServiceLogOnFailure()
-    {
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            TestContext.Out.WriteLine(_rig.Service.Output);
-        }
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_rig is not null)
-        {
-            await _rig.DisposeAsync();
-        }
-
-        if (_nginx is not null)
-        {
-            await _nginx.DisposeAsync();
-        }
+        ServiceRig.WriteImage(root, "disk.img", 1024 * 1024);
+        return Task.CompletedTask;
     }
 
     [Test]
     public async Task Mount_on_an_active_slot_is_EPERM()
     {
         var path = ServiceRig.LegacyPath(2);
-        (await _rig.MountWithIntAsync(path, _nginx.HttpsUrl("images/disk.img"), false)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
+        (await Rig.MountWithIntAsync(path, Nginx.HttpsUrl("images/disk.img"), false)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
 
-        var error = await RefusedAsync(() => _rig.MountWithIntAsync(path, _nginx.HttpsUrl("images/disk.img"), false));
+        var error = await RefusedAsync(() => Rig.MountWithIntAsync(path, Nginx.HttpsUrl("images/disk.img"), false));
 
         error.ErrorName.Should().Be(AccessDenied);
         error.ErrorMessage.Should().Contain("Slot_2").And.Contain("unmount it first");
-        (await _rig.IsActiveAsync(path)).Should().BeTrue();
-        (await _rig.UnmountAsync(path)).Should().BeTrue();
-        _rig.NextCompletion(path).Should().Be(0);
+        (await Rig.IsActiveAsync(path)).Should().BeTrue();
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
     }
 
     [Test]
@@ -72,7 +46,7 @@ public sealed class ErrorTableTests
     {
         // A "bmcweb" that accepts the NBD client's connection and never answers: the slot stays Activating.
         var path = ServiceRig.ProxyPath(0);
-        var socket = (string)await _rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
+        var socket = (string)await Rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
         if (OperatingSystem.IsLinux())
         {
             // As tmpfiles.d makes /run/virtual-media on a BMC: 0700, which the legacy slots' exports insist on.
@@ -84,17 +58,17 @@ public sealed class ErrorTableTests
         silent.Listen();
         try
         {
-            (await _rig.ProxyMountAsync(path)).Should().BeTrue();
-            (await _rig.GetAsync(path, ServiceRig.Process, "ExitCode")).Should().Be(-1);
+            (await Rig.ProxyMountAsync(path)).Should().BeTrue();
+            (await Rig.GetAsync(path, ServiceRig.Process, "ExitCode")).Should().Be(-1);
 
-            (await RefusedAsync(() => _rig.ProxyMountAsync(path))).ErrorName.Should().Be(Busy);
-            (await RefusedAsync(() => _rig.UnmountAsync(path))).ErrorName.Should().Be(Busy);
+            (await RefusedAsync(() => Rig.ProxyMountAsync(path))).ErrorName.Should().Be(Busy);
+            (await RefusedAsync(() => Rig.UnmountAsync(path))).ErrorName.Should().Be(Busy);
 
-            var completion = _rig.NextCompletion(path, TimeSpan.FromSeconds(15));
+            var completion = Rig.NextCompletion(path, TimeSpan.FromSeconds(15));
             completion.Should().BeOneOf(Errno.EIO, Errno.ETIMEDOUT, Errno.EBUSY);
-            _rig.NoMoreCompletions(path, TimeSpan.FromSeconds(2)).Should().BeTrue();
-            (await _rig.IsActiveAsync(path)).Should().BeFalse();
-            (await RefusedAsync(() => _rig.UnmountAsync(path))).ErrorName.Should().Be(AccessDenied);
+            Rig.NoMoreCompletions(path, TimeSpan.FromSeconds(2)).Should().BeTrue();
+            (await Rig.IsActiveAsync(path)).Should().BeFalse();
+            (await RefusedAsync(() => Rig.UnmountAsync(path))).ErrorName.Should().Be(AccessDenied);
         }
         finally
         {
@@ -105,7 +79,7 @@ public sealed class ErrorTableTests
     [Test]
     public async Task Unmount_on_a_ready_slot_is_EPERM()
     {
-        var error = await RefusedAsync(() => _rig.UnmountAsync(ServiceRig.LegacyPath(3)));
+        var error = await RefusedAsync(() => Rig.UnmountAsync(ServiceRig.LegacyPath(3)));
 
         error.ErrorName.Should().Be(AccessDenied);
         error.ErrorMessage.Should().Contain("nothing to unmount");
@@ -118,7 +92,7 @@ public sealed class ErrorTableTests
     [TestCase("https://")]
     public async Task Malformed_urls_and_unknown_schemes_are_EINVAL(string url)
     {
-        var error = await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(3), url, false));
+        var error = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(3), url, false));
 
         error.ErrorName.Should().Be(InvalidArgs);
         await ExpectReadyAsync(ServiceRig.LegacyPath(3));
@@ -132,7 +106,7 @@ public sealed class ErrorTableTests
     {
         using var secret = SecretPipe.HoldingBytes(System.Text.Encoding.UTF8.GetBytes(secretText));
 
-        var error = await RefusedAsync(() => _rig.MountAsync(ServiceRig.LegacyPath(3), _nginx.HttpsUrl("images/disk.img"), false, secret));
+        var error = await RefusedAsync(() => Rig.MountAsync(ServiceRig.LegacyPath(3), Nginx.HttpsUrl("images/disk.img"), false, secret));
 
         error.ErrorName.Should().Be(InvalidArgs);
         error.ErrorMessage.Should().Contain("secret");
@@ -144,7 +118,7 @@ public sealed class ErrorTableTests
     {
         using var secret = SecretPipe.HoldingBytes(System.Text.Encoding.UTF8.GetBytes(new string('u', 600) + "\0" + new string('p', 600) + "\0"));
 
-        var error = await RefusedAsync(() => _rig.MountAsync(ServiceRig.LegacyPath(3), _nginx.HttpsUrl("images/disk.img"), false, secret));
+        var error = await RefusedAsync(() => Rig.MountAsync(ServiceRig.LegacyPath(3), Nginx.HttpsUrl("images/disk.img"), false, secret));
 
         error.ErrorName.Should().Be(InvalidArgs);
     }
@@ -152,15 +126,15 @@ public sealed class ErrorTableTests
     [Test]
     public async Task A_variant_holding_anything_but_minus_one_or_a_fd_is_EINVAL()
     {
-        (await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(3), _nginx.HttpsUrl("images/disk.img"), false, 7)))
+        (await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(3), Nginx.HttpsUrl("images/disk.img"), false, 7)))
             .ErrorName.Should().Be(InvalidArgs);
 
         var body = MessageBody.Create("sbv");
-        body.WriteString(_nginx.HttpsUrl("images/disk.img"));
+        body.WriteString(Nginx.HttpsUrl("images/disk.img"));
         body.WriteBool(false);
         body.WriteVariantSignature("s");
         body.WriteString("user:pass");
-        (await RefusedAsync(() => _rig.CallBoolAsync(ServiceRig.LegacyPath(3), ServiceRig.Legacy, "Mount", body)))
+        (await RefusedAsync(() => Rig.CallBoolAsync(ServiceRig.LegacyPath(3), ServiceRig.Legacy, "Mount", body)))
             .ErrorName.Should().Be(InvalidArgs);
     }
 
@@ -169,9 +143,9 @@ public sealed class ErrorTableTests
     [TestCase("nfs")]
     public async Task Schemes_disabled_by_configuration_or_unsupported_are_ENOTSUP(string scheme)
     {
-        var url = scheme == "http" ? _nginx.HttpUrl("images/disk.img") : $"{scheme}://127.0.0.1/share/disk.img";
+        var url = scheme == "http" ? Nginx.HttpUrl("images/disk.img") : $"{scheme}://127.0.0.1/share/disk.img";
 
-        var error = await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(2), url, false));
+        var error = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(2), url, false));
 
         error.ErrorName.Should().Be(NotSupported);
         await ExpectReadyAsync(ServiceRig.LegacyPath(2));
@@ -180,7 +154,7 @@ public sealed class ErrorTableTests
     [Test]
     public async Task Quick_checks_answer_missing_image_ENOENT()
     {
-        var error = await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(2), _nginx.HttpsUrl("images/missing.iso"), false));
+        var error = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(2), Nginx.HttpsUrl("images/missing.iso"), false));
 
         error.ErrorName.Should().Be("org.freedesktop.DBus.Error.FileNotFound");
         error.ErrorMessage.Should().Contain("missing.iso");
@@ -192,11 +166,11 @@ public sealed class ErrorTableTests
     {
         using var secret = SecretPipe.Holding(NginxServer.User, "wrong-password-xyz");
 
-        var error = await RefusedAsync(() => _rig.MountAsync(ServiceRig.LegacyPath(2), _nginx.HttpsUrl("private/disk.img"), false, secret));
+        var error = await RefusedAsync(() => Rig.MountAsync(ServiceRig.LegacyPath(2), Nginx.HttpsUrl("private/disk.img"), false, secret));
 
         error.ErrorName.Should().Be(AccessDenied);
         error.ErrorMessage.Should().NotContain("wrong-password-xyz");
-        _rig.Service.Output.Should().NotContain("wrong-password-xyz");
+        Rig.Service.Output.Should().NotContain("wrong-password-xyz");
         await ExpectReadyAsync(ServiceRig.LegacyPath(2));
     }
 
@@ -208,7 +182,7 @@ public sealed class ErrorTableTests
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
 
-        var error = await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(2), $"https://127.0.0.1:{port}/disk.img", false));
+        var error = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(2), $"https://127.0.0.1:{port}/disk.img", false));
 
         error.ErrorName.Should().Be("System.Error.ECONNREFUSED");
         await ExpectReadyAsync(ServiceRig.LegacyPath(2));
@@ -217,7 +191,7 @@ public sealed class ErrorTableTests
     [Test]
     public async Task Quick_checks_refuse_a_server_without_Range_support()
     {
-        var error = await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(2), _nginx.HttpsUrl("norange/disk.img"), false));
+        var error = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(2), Nginx.HttpsUrl("norange/disk.img"), false));
 
         error.ErrorMessage.Should().Contain("range");
         await ExpectReadyAsync(ServiceRig.LegacyPath(2));
@@ -226,10 +200,10 @@ public sealed class ErrorTableTests
     [Test]
     public async Task Every_refusal_is_logged_as_an_error_naming_the_slot()
     {
-        await RefusedAsync(() => _rig.MountWithIntAsync(ServiceRig.LegacyPath(3), "gopher://x/y.iso", false));
+        await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(3), "gopher://x/y.iso", false));
 
         await ServiceRig.WaitUntilAsync(
-            () => Task.FromResult(_rig.Service.Lines.Any(l => l.StartsWith("<3>Slot_3: mount refused", StringComparison.Ordinal))),
+            () => Task.FromResult(Rig.Service.Lines.Any(l => l.StartsWith("<3>Slot_3: mount refused", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(5), "the refusal in the log");
     }
 
@@ -241,8 +215,8 @@ public sealed class ErrorTableTests
 
     private async Task ExpectReadyAsync(string path)
     {
-        (await _rig.IsActiveAsync(path)).Should().BeFalse();
-        _rig.NoMoreCompletions(path, TimeSpan.FromMilliseconds(200)).Should().BeTrue();
-        (await RefusedAsync(() => _rig.UnmountAsync(path))).ErrorName.Should().Be(AccessDenied);
+        (await Rig.IsActiveAsync(path)).Should().BeFalse();
+        Rig.NoMoreCompletions(path, TimeSpan.FromMilliseconds(200)).Should().BeTrue();
+        (await RefusedAsync(() => Rig.UnmountAsync(path))).ErrorName.Should().Be(AccessDenied);
     }
 }

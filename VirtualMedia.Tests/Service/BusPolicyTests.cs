@@ -1,0 +1,98 @@
+using VirtualMedia.Tests.Infrastructure;
+
+namespace VirtualMedia.Tests.Service;
+
+/// <summary>
+/// The D-Bus policy of systemd/ on a real dbus-daemon: root owns the name and may call Mount;
+/// another user may read properties but neither call Mount/Unmount, set properties nor own the name.
+/// </summary>
+[NonParallelizable]
+public sealed class BusPolicyTests
+{
+    private const string Slot = "/xyz/openbmc_project/VirtualMedia/Legacy/Slot_1";
+
+    [Test]
+    public async Task Only_root_mounts_and_owns_the_name_while_anyone_reads_properties()
+    {
+        var daemon = Require.Tool("dbus-daemon");
+        var runuser = Require.Tool("runuser");
+        var busctl = Require.Tool("busctl");
+        if (Environment.UserName != "root" || !OperatingSystem.IsLinux())
+        {
+            Require.Missing("running as root (to switch to another user)");
+            return;
+        }
+
+        using var directory = new TempDirectory("vm-policy");
+        File.SetUnixFileMode(directory.Path, (UnixFileMode)0b111_101_101);
+        var socket = directory.Combine("bus");
+        var policy = Path.Combine(RepositoryRoot(), "systemd/xyz.openbmc_project.VirtualMedia.conf");
+        var config = directory.Combine("bus.conf");
+        await File.WriteAllTextAsync(config, $"""
+            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+            <busconfig>
+              <type>system</type>
+              <listen>unix:path={socket}</listen>
+              <auth>EXTERNAL</auth>
+              <policy context="default">
+                <allow user="*"/>
+                <allow own="*"/>
+                <allow send_destination="*"/>
+                <allow receive_sender="*"/>
+              </policy>
+              <include>{policy}</include>
+            </busconfig>
+            """);
+        var bus = ExternalProcess.Start(daemon, ["--config-file=" + config, "--nofork", "--nopidfile", "--print-address=1"]);
+        try
+        {
+            (await bus.StandardOutput.ReadLineAsync()).Should().NotBeNullOrEmpty();
+            var address = "unix:path=" + socket;
+            var serviceConfig = directory.Combine("vm.json");
+            await File.WriteAllTextAsync(serviceConfig, $$"""{"Sandbox": "{{directory.Combine("sandbox")}}", "ProxyMountPoints": 1, "LegacyMountPoints": 1}""");
+            await using var service = ServiceProcess.Start(serviceConfig, new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = address });
+            await ServiceRig.WaitUntilAsync(
+                async () => (await ExternalProcess.RunAsync(busctl, ["--address=" + address, "status", ServiceRig.Name])).ExitCode == 0 || service.HasExited,
+                TimeSpan.FromSeconds(30), "the service (as root) to own its name");
+            service.HasExited.Should().BeFalse(service.Output);
+
+            Task<ProcessResult> AsNobody(params string[] arguments) =>
+                ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", busctl, "--address=" + address, .. arguments]);
+
+            var read = await AsNobody("get-property", ServiceRig.Name, Slot, ServiceRig.Process, "Active");
+            read.ExitCode.Should().Be(0, read.StandardError);
+            read.StandardOutput.Should().Be("b false\n");
+            (await AsNobody("introspect", ServiceRig.Name, Slot)).ExitCode.Should().Be(0);
+            (await AsNobody("call", ServiceRig.Name, ServiceRig.Root, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")).ExitCode.Should().Be(0);
+
+            var mount = await AsNobody("call", "--", ServiceRig.Name, Slot, ServiceRig.Legacy, "Mount", "sbv", "https://127.0.0.1/x.iso", "false", "i", "-1");
+            mount.ExitCode.Should().NotBe(0);
+            mount.StandardError.Should().Contain("Access denied");
+            var gdbus = Require.Tool("gdbus");
+            string[] unmount = [gdbus, "call", "--address", address, "--dest", ServiceRig.Name, "--object-path", Slot, "--method", ServiceRig.Legacy + ".Unmount"];
+            (await ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", .. unmount])).StandardError.Should().Contain("Rejected send message");
+            (await AsNobody("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
+                ServiceRig.Name, "0")).StandardError.Should().Contain("Access denied");
+
+            var asRoot = await ExternalProcess.RunAsync(unmount[0], unmount[1..]);
+            asRoot.StandardError.Should().NotContain("Rejected").And.Contain("nothing to unmount", "root reaches the service, which answers EPERM");
+        }
+        finally
+        {
+            await ExternalProcess.StopAsync(bus);
+            bus.Dispose();
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "VirtualMedia.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("VirtualMedia.sln not found above the test binaries");
+    }
+}
