@@ -5,7 +5,7 @@ namespace VirtualMedia.Service.ImageSources.Http;
 internal sealed class SequentialStreams
 {
     private const int Tracked = 8;
-    private const int HitsToBeSequential = 2;
+    private const int HitsToBeSequential = 3;
 
     private readonly long _slack;
     private readonly long[] _next = new long[Tracked];
