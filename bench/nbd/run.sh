@@ -64,8 +64,8 @@ start_server() { # name -> sets server_pid
   rm -f "$sock"
   case "$1" in
     # shellcheck disable=SC2086
-    ours) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
-    ours-h1) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure --http1 ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    ours) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure --http2 ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    ours-h1) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     nbdkit) nbdkit -f --unix "$sock" --readonly curl url="$url" sslverify=false & ;;
     nbdkit-ra-cache) nbdkit -f --unix "$sock" --readonly --filter=readahead --filter=cache curl url="$url" sslverify=false & ;;
     nbdkit-file) nbdkit -f --unix "$sock" --readonly file "$work/www/disk.img" & ;;
@@ -125,7 +125,7 @@ curl_cpu=$(printf '%s\n' "${curlcpu[@]}" | median)
 p() { echo "$1" | awk -v i="$2" '{print $i}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\nNBD export benchmark: %s MiB image, nginx TLS on loopback, %s runs (median), %s cores\n\n' "$size_mib" "$runs" "$(nproc)"
-# `serve` offers HTTP/2 unless --http1; the service's image sources default to HTTP/1.1 (see ImageSourceOptions).
+# ours-h2 is `serve --http2`; ours-h1 is the default (HTTP/1.1, as the service's image sources; see ImageSourceOptions).
 printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' metric ours-h2 ours-h1 nbdkit-curl nbdkit+ra+cache curl nbdkit-file h2/nbdkit h1/nbdkit
 row() { printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' "$@"; }
 row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[ours-h1]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")" "$(ratio "${seq[ours-h1]}" "${seq[nbdkit]}")"
