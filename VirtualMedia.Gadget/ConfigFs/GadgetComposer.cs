@@ -122,9 +122,9 @@ public sealed class GadgetComposer
             .Select(path => Path.GetFileName(path)[NamePrefix.Length..])
             .Order(StringComparer.Ordinal)
             .ToList();
+        // The caller reports the slots returned, in its own words: one warning per stale gadget.
         foreach (var slot in slots)
         {
-            _logger.LogWarning("{Slot}: removing a stale gadget left by an earlier run", slot);
             Remove(slot);
         }
 
