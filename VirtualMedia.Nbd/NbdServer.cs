@@ -46,9 +46,10 @@ public sealed class NbdServer
                 await connection.RunAsync(cancellationToken);
             }
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // One client's failure, whatever it is, must never take the server down.
+            // One client's failure, whatever it is, must never take the server down — nor fail its stop, when a
+            // client resets just as the server cancels its read.
             _options.ConnectionFailed?.Invoke(e);
         }
         finally
