@@ -8,6 +8,7 @@ public sealed class NbdServer
 {
     private readonly Dictionary<string, NbdExport> _exports;
     private readonly NbdServerOptions _options;
+    private readonly NbdRequestPool _requests;
     private int _activeConnections;
 
     public NbdServer(IEnumerable<NbdExport> exports, NbdServerOptions? options = null)
@@ -16,6 +17,7 @@ public sealed class NbdServer
         _exports = exports.ToDictionary(e => e.Name, StringComparer.Ordinal);
         _options = options ?? new NbdServerOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxInFlightRequests, 1);
+        _requests = new NbdRequestPool(_options.RetainedBufferBytes);
     }
 
     public NbdServer(NbdExport export, NbdServerOptions? options = null)
@@ -25,6 +27,9 @@ public sealed class NbdServer
 
     /// <summary>The exports, by name.</summary>
     public IReadOnlyDictionary<string, NbdExport> Exports => _exports;
+
+    /// <summary>Bytes of request buffers kept for the next connections (at most <see cref="NbdServerOptions.RetainedBufferBytes"/>).</summary>
+    public long RetainedBufferBytes => _requests.RetainedBytes;
 
     /// <summary>Clients currently connected.</summary>
     public int ActiveConnections => Volatile.Read(ref _activeConnections);
@@ -42,7 +47,7 @@ public sealed class NbdServer
             var negotiated = await new NbdHandshake(stream, reader, _exports).NegotiateAsync(cancellationToken);
             if (negotiated is not null)
             {
-                using var connection = new NbdConnection(stream, reader, negotiated, _options.MaxInFlightRequests);
+                using var connection = new NbdConnection(stream, reader, negotiated, _requests, _options.MaxInFlightRequests);
                 await connection.RunAsync(cancellationToken);
             }
         }

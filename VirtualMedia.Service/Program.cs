@@ -3,6 +3,7 @@ using VirtualMedia.Service.Commands;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.Hosting;
 
+RuntimeTuning.Apply();
 var configuration = new Option<string>("--config")
 {
     Description = "The configuration file",

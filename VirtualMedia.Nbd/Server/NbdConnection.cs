@@ -14,20 +14,22 @@ internal sealed class NbdConnection : IDisposable
     private readonly IImageSource _source;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<NbdRequest> _free;
+    private readonly NbdRequestPool _pool;
     private readonly int _slots;
 
-    public NbdConnection(Stream stream, NbdStreamReader reader, NegotiatedExport negotiated, int maxInFlight)
+    public NbdConnection(Stream stream, NbdStreamReader reader, NegotiatedExport negotiated, NbdRequestPool pool, int maxInFlight)
     {
         _stream = stream;
         _reader = reader;
         _negotiated = negotiated;
         _export = negotiated.Export;
         _source = _export.Source;
+        _pool = pool;
         _slots = maxInFlight;
         _free = Channel.CreateBounded<NbdRequest>(maxInFlight);
         for (var i = 0; i < maxInFlight; i++)
         {
-            _free.Writer.TryWrite(new NbdRequest());
+            _free.Writer.TryWrite(pool.Rent());
         }
     }
 
@@ -46,10 +48,10 @@ internal sealed class NbdConnection : IDisposable
         }
         finally
         {
-            // Every slot back in the pool means every started request has been answered (or abandoned).
+            // Every slot back means every started request has been answered (or abandoned): the buffers are free.
             for (var i = 0; i < _slots; i++)
             {
-                await _free.Reader.ReadAsync(CancellationToken.None);
+                _pool.Return(await _free.Reader.ReadAsync(CancellationToken.None));
             }
         }
     }

@@ -32,6 +32,9 @@ internal sealed class NbdRequest
     /// <summary>Error found by validation; the request is answered with it without touching the source.</summary>
     public Errno Error { get; set; }
 
+    /// <summary>Bytes of the buffer the slot keeps between requests.</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>The buffer holding header room and <see cref="Length"/> bytes of data.</summary>
     public byte[] Buffer => _oneOff ?? _buffer;
 

@@ -88,6 +88,24 @@ public sealed class HttpRangeSourceTests
     }
 
     [Test]
+    public async Task RandomReaderFetchesOnlyTheBlocksItTouchesAndRereadsFromTheCache()
+    {
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
+        var before = _nginx.AccessLog().Length;
+
+        await ReadAndCheckAsync(source, 10_000_100, 100);
+        await ReadAndCheckAsync(source, 10_000_000, 2000);
+        await ReadAndCheckAsync(source, 10_010_000, 4096);
+        await ReadAndCheckAsync(source, 9_990_000, 8_000);
+
+        // 4 KiB blocks: the first read's one block, then only the gaps next to what the 64 KiB page already holds.
+        _nginx.AccessLog().Skip(before).Should().Equal(
+            "206 /images/disk.img bytes=9998336-10002431",
+            "206 /images/disk.img bytes=10002432-10014719",
+            "206 /images/disk.img bytes=9986048-9998335");
+    }
+
+    [Test]
     public async Task UntrustedCertificateIsRefusedUnlessTrustedOrSkipped()
     {
         var act = () => OpenAsync(_nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions());
@@ -228,6 +246,13 @@ public sealed class HttpRangeSourceTests
         var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
         error.Errno.Should().Be(Errno.EIO);
         error.Message.Should().Contain("changed");
+    }
+
+    private async Task ReadAndCheckAsync(IImageSource source, int offset, int length)
+    {
+        var buffer = new byte[length];
+        await source.ReadAsync(offset, buffer, CancellationToken.None);
+        buffer.Should().Equal(_image.AsSpan(offset, length).ToArray(), $"offset {offset} length {length}");
     }
 
     private static Task<IImageSource> OpenAsync(string url, ImageSourceOptions options, NetworkCredential? credentials = null) =>

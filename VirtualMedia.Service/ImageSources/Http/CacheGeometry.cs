@@ -3,7 +3,7 @@ namespace VirtualMedia.Service.ImageSources.Http;
 /// <summary>Sizes of the read-ahead cache: page, total memory, sequential fetch and window, parallelism.</summary>
 internal sealed record CacheGeometry(int PageSize, int CacheSize, int FetchSize, int ReadAhead, int MaxParallelFetches)
 {
-    /// <summary>Random readers fetch whole pages: small enough that a 4 KiB read costs little more than 4 KiB.</summary>
+    /// <summary>The unit of caching and eviction; random readers fetch only the 4 KiB blocks of it they touch.</summary>
     public const int DefaultPageSize = 64 * 1024;
 
     public static CacheGeometry From(ImageSourceOptions options)

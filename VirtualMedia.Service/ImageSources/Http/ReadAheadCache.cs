@@ -6,6 +6,9 @@ namespace VirtualMedia.Service.ImageSources.Http;
 /// sequential readers, just what is asked for random ones; concurrent readers of a page share one fetch.</summary>
 internal sealed class ReadAheadCache : IAsyncDisposable
 {
+    /// <summary>Random readers fetch whole blocks of this size (the kernel's and most file systems' block).</summary>
+    private const int BlockSize = 4096;
+
     private readonly IRangeFetcher _fetcher;
     private readonly long _size;
     private readonly int _pageSize;
@@ -55,18 +58,24 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             sequential = _streams.Note(offset, destination.Length, out frontier);
         }
 
-        var lastKey = (offset + destination.Length - 1) / _pageSize;
         var first = true;
         while (!destination.IsEmpty)
         {
             var key = offset / _pageSize;
-            var (page, loading) = AcquirePage(key, sequential ? key + _fetchPages - 1 : lastKey);
+            // Sequential readers fetch whole runs of pages; random ones just the blocks they touch, as a fetch of
+            // a whole page would cost a 4 KiB read most of its latency.
+            var want = sequential
+                ? new FetchRange(key * _pageSize, (key + _fetchPages) * _pageSize)
+                : new FetchRange(offset & ~(BlockSize - 1), (offset + destination.Length + BlockSize - 1) & ~(BlockSize - 1));
+            var attempt = TryAcquirePage(key, want);
             if (first && sequential)
             {
+                // After the demand fetch has started: it is the one the reader waits for.
                 ReadAhead(frontier);
             }
 
             first = false;
+            var page = await AwaitPageAsync(key, want, attempt, cancellationToken);
             if (page is null)
             {
                 // Every page is pinned or loading: read around the cache rather than wait for room.
@@ -77,21 +86,13 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             int copied;
             try
             {
-                if (loading is not null)
-                {
-                    await loading.WaitAsync(cancellationToken);
-                }
-
                 var inPage = (int)(offset - (key * _pageSize));
                 copied = Math.Min(destination.Length, PageLength(key) - inPage);
                 _arena.AsMemory((page.Slot * _pageSize) + inPage, copied).CopyTo(destination);
             }
             finally
             {
-                lock (_lock)
-                {
-                    page.Pins--;
-                }
+                Unpin(page);
             }
 
             offset += copied;
@@ -120,34 +121,85 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         _disposed.Dispose();
     }
 
-    /// <summary>Returns the page for <paramref name="key"/> pinned, with the fetch to wait for when it is still
-    /// loading; starts a fetch of it and the following missing pages up to <paramref name="lastKey"/> when it is
-    /// not cached; a null page when the cache has no room.</summary>
-    private (CachePage? Page, Task? Loading) AcquirePage(long key, long lastKey)
+    /// <summary>Waits for the fetch of an <paramref name="attempt"/> to acquire a page and asks again, until the page
+    /// holds its part of <paramref name="want"/>; returns it pinned, or null when the cache has no room.</summary>
+    private async ValueTask<CachePage?> AwaitPageAsync(
+        long key, FetchRange want, (CachePage? Page, Task? Loading) attempt, CancellationToken cancellationToken)
+    {
+        while (attempt is { Page: not null, Loading: not null })
+        {
+            try
+            {
+                await attempt.Loading.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                Unpin(attempt.Page);
+            }
+
+            attempt = TryAcquirePage(key, want);
+        }
+
+        return attempt.Page;
+    }
+
+    /// <summary>Pins the page for <paramref name="key"/> and returns it with no task when it holds its part of
+    /// <paramref name="want"/>; otherwise with the fetch to wait for before asking again, started here when none is
+    /// running: the missing pages from <paramref name="key"/> on, or the missing part of a cached page.</summary>
+    private (CachePage? Page, Task? Loading) TryAcquirePage(long key, FetchRange want)
     {
         CachePage[] run;
+        FetchRange fetch;
         Task loading;
         lock (_lock)
         {
+            var pageStart = key * _pageSize;
+            var need = want.Within(pageStart, pageStart + PageLength(key));
             if (_map.TryGetValue(key, out var cached))
             {
                 cached.Pins++;
                 cached.Referenced = true;
-                return (cached, cached.Loaded?.Task);
-            }
+                if (cached.Loaded is not null)
+                {
+                    return (cached, cached.Loaded.Task);
+                }
 
-            run = ClaimRun(key, lastKey);
-            if (run.Length == 0)
+                if (cached.Holds(need.Start - pageStart, need.End - pageStart))
+                {
+                    return (cached, null);
+                }
+
+                fetch = cached.Gap(need.Start - pageStart, need.End - pageStart).Shift(pageStart);
+                cached.IsReady = false;
+                cached.Loaded = new TaskCompletionSource();
+                _runningFetches++;
+                run = [cached];
+            }
+            else
             {
-                return (null, null);
+                run = ClaimRun(key, (Math.Min(want.End, _size) - 1) / _pageSize);
+                if (run.Length == 0)
+                {
+                    return (null, null);
+                }
+
+                run[0].Pins++;
+                fetch = want.Within(pageStart, (run[^1].Key * _pageSize) + PageLength(run[^1].Key));
             }
 
-            run[0].Pins++;
             loading = run[0].Loaded!.Task;
         }
 
-        _ = FillAsync(run, readAhead: false);
+        _ = FillAsync(run, fetch, readAhead: false);
         return (run[0], loading);
+    }
+
+    private void Unpin(CachePage page)
+    {
+        lock (_lock)
+        {
+            page.Pins--;
+        }
     }
 
     /// <summary>Starts fetches for the missing pages of the read-ahead window past <paramref name="frontier"/>; each
@@ -187,7 +239,8 @@ internal sealed class ReadAheadCache : IAsyncDisposable
                 _readAheadFetches++;
             }
 
-            _ = FillAsync(run, readAhead: true);
+            var start = run[0].Key * _pageSize;
+            _ = FillAsync(run, new FetchRange(start, (run[^1].Key * _pageSize) + PageLength(run[^1].Key)), readAhead: true);
             key += run.Length;
         }
     }
@@ -217,6 +270,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
 
             page.Key = key + i;
             page.IsReady = false;
+            page.Forget();
             page.Referenced = true;
             // Waiting readers continue on the fetch's thread: a thread-pool hop per page costs more latency
             // than the reader's copy delays the fetch.
@@ -264,7 +318,8 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         return null;
     }
 
-    private async Task FillAsync(CachePage[] run, bool readAhead)
+    /// <summary>Fetches <paramref name="fetch"/> into the pages of <paramref name="run"/>, which it spans.</summary>
+    private async Task FillAsync(CachePage[] run, FetchRange fetch, bool readAhead)
     {
         if (readAhead)
         {
@@ -275,22 +330,22 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         var done = 0;
         try
         {
-            var start = run[0].Key * _pageSize;
-            var end = (run[^1].Key * _pageSize) + PageLength(run[^1].Key);
             await _fetcher.FetchAsync(
-                start,
-                (int)(end - start),
+                fetch.Start,
+                (int)fetch.Length,
                 async (body, cancellationToken) =>
                 {
                     for (; done < run.Length; done++)
                     {
                         var page = run[done];
-                        var memory = _arena.AsMemory(page.Slot * _pageSize, PageLength(page.Key));
+                        var pageStart = page.Key * _pageSize;
+                        var part = fetch.Within(pageStart, pageStart + PageLength(page.Key)).Shift(-pageStart);
+                        var memory = _arena.AsMemory((page.Slot * _pageSize) + (int)part.Start, (int)part.Length);
                         await body.ReadExactlyAsync(memory, cancellationToken);
-                        Complete(page, null);
+                        Complete(page, part, null);
                     }
                 },
-                () => run[done].Key * _pageSize,
+                () => Math.Max(fetch.Start, run[done].Key * _pageSize),
                 _disposed.Token);
         }
         catch (Exception e)
@@ -298,7 +353,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             var error = e as ImageSourceException ?? new ImageSourceException(Errno.EIO, "image read failed", e);
             for (; done < run.Length; done++)
             {
-                Complete(run[done], error);
+                Complete(run[done], default, error);
             }
         }
         finally
@@ -319,7 +374,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         }
     }
 
-    private void Complete(CachePage page, Exception? error)
+    private void Complete(CachePage page, FetchRange filled, Exception? error)
     {
         TaskCompletionSource? loaded;
         lock (_lock)
@@ -328,6 +383,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             page.Loaded = null;
             if (error is null)
             {
+                page.Hold(filled);
                 page.IsReady = true;
             }
             else
