@@ -16,12 +16,10 @@ internal sealed class ReadAheadCache : IAsyncDisposable
     private readonly int _readAheadPages;
     private readonly int _maxReadAheadFetches;
     private readonly byte[] _arena;
-    private readonly CachePage[] _pages;
-    private readonly Dictionary<long, CachePage> _map;
+    private readonly CachePageTable _table;
     private readonly SequentialStreams _streams;
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disposed = new();
-    private int _clockHand;
     private int _readAheadFetches;
     private int _runningFetches;
     private TaskCompletionSource? _idle;
@@ -38,13 +36,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, _fetchPages, Math.Max(_fetchPages, pageCount / 4));
         _maxReadAheadFetches = geometry.MaxParallelFetches;
         _arena = GC.AllocateUninitializedArray<byte>(pageCount * _pageSize, pinned: true);
-        _pages = new CachePage[pageCount];
-        for (var i = 0; i < pageCount; i++)
-        {
-            _pages[i] = new CachePage(i);
-        }
-
-        _map = new Dictionary<long, CachePage>(pageCount);
+        _table = new CachePageTable(pageCount, _pageSize, size);
         _streams = new SequentialStreams(slack: geometry.ReadAhead);
     }
 
@@ -155,7 +147,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         {
             var pageStart = key * _pageSize;
             var need = want.Within(pageStart, pageStart + PageLength(key));
-            if (_map.TryGetValue(key, out var cached))
+            if (_table.TryGet(key, out var cached))
             {
                 cached.Pins++;
                 cached.Referenced = true;
@@ -208,7 +200,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
     private void ReadAhead(long frontier)
     {
         var first = frontier / _pageSize;
-        var last = Math.Min(first + _readAheadPages, PageCount) - 1;
+        var last = Math.Min(first + _readAheadPages, _table.PageCount) - 1;
         var key = first;
         while (key <= last)
         {
@@ -220,7 +212,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
                     return;
                 }
 
-                while (key <= last && _map.ContainsKey(key))
+                while (key <= last && _table.Contains(key))
                 {
                     key++;
                 }
@@ -245,77 +237,18 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         }
     }
 
-    private long PageCount => (_size + _pageSize - 1) / _pageSize;
+    private int PageLength(long key) => _table.PageLength(key);
 
-    private int PageLength(long key) => (int)Math.Min(_pageSize, _size - (key * _pageSize));
-
-    /// <summary>Claims pages for the consecutive missing keys from <paramref name="key"/> (under the lock).</summary>
+    /// <summary>Claims pages for the consecutive missing keys from <paramref name="key"/>, counted as one fetch.</summary>
     private CachePage[] ClaimRun(long key, long lastKey)
     {
-        lastKey = Math.Min(lastKey, PageCount - 1);
-        var count = 0;
-        while (key + count <= lastKey && count < _pages.Length / 2 && !_map.ContainsKey(key + count))
-        {
-            count++;
-        }
-
-        var run = new List<CachePage>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var page = Evict();
-            if (page is null)
-            {
-                break;
-            }
-
-            page.Key = key + i;
-            page.IsReady = false;
-            page.Forget();
-            page.Referenced = true;
-            // Waiting readers continue on the fetch's thread: a thread-pool hop per page costs more latency
-            // than the reader's copy delays the fetch.
-            page.Loaded = new TaskCompletionSource();
-            _map[page.Key] = page;
-            run.Add(page);
-        }
-
-        if (run.Count > 0)
+        var run = _table.ClaimRun(key, lastKey);
+        if (run.Length > 0)
         {
             _runningFetches++;
         }
 
-        return [.. run];
-    }
-
-    /// <summary>Clock (second chance) over unpinned ready pages.</summary>
-    private CachePage? Evict()
-    {
-        for (var step = 0; step < 2 * _pages.Length; step++)
-        {
-            var page = _pages[_clockHand];
-            _clockHand = (_clockHand + 1) % _pages.Length;
-            if (page.Key < 0 && page.Pins == 0)
-            {
-                return page;
-            }
-
-            if (!page.IsReady || page.Pins > 0)
-            {
-                continue;
-            }
-
-            if (page.Referenced)
-            {
-                page.Referenced = false;
-                continue;
-            }
-
-            _map.Remove(page.Key);
-            page.Key = -1;
-            return page;
-        }
-
-        return null;
+        return run;
     }
 
     /// <summary>Fetches <paramref name="fetch"/> into the pages of <paramref name="run"/>, which it spans.</summary>
@@ -388,8 +321,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             }
             else
             {
-                _map.Remove(page.Key);
-                page.Key = -1;
+                _table.Remove(page);
             }
         }
 
