@@ -8,14 +8,12 @@ namespace VirtualMedia.Tests.ImageSources;
 [TestFixture]
 public sealed class ServeCommandTests
 {
-    private static readonly string ServiceDll = Path.Combine(AppContext.BaseDirectory, "VirtualMedia.Service.dll");
-
     [Test]
     public async Task BadUrlIsOneLineAndNonZeroExit()
     {
         using var directory = new TempDirectory("vm-serve");
         var result = await ExternalProcess.RunAsync(
-            "dotnet", [ServiceDll, "serve", "smb://user:pw@server/share/a.iso", "--socket", directory.Combine("s.sock")]);
+            ServiceProcess.Program, ["serve", "smb://user:pw@server/share/a.iso", "--socket", directory.Combine("s.sock")]);
 
         result.ExitCode.Should().NotBe(0);
         var lines = (result.StandardOutput + result.StandardError).Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -35,9 +33,9 @@ public sealed class ServeCommandTests
         await File.WriteAllTextAsync(passwordFile, NginxServer.Password + "\n");
         var socket = directory.Combine("run/nbd.sock");
 
-        using var serve = ExternalProcess.Start("dotnet",
+        using var serve = ExternalProcess.Start(ServiceProcess.Program,
         [
-            ServiceDll, "serve", nginx.HttpsUrl("private/disk.img"), "--socket", socket,
+            "serve", nginx.HttpsUrl("private/disk.img"), "--socket", socket,
             "--ca-dir", nginx.CaDirectory, "--user", NginxServer.User, "--password-file", passwordFile,
         ]);
         var output = serve.StandardOutput.ReadToEndAsync();

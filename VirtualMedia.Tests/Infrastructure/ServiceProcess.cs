@@ -16,8 +16,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         _pump = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
     }
 
-    /// <summary>The built service program (copied next to the tests).</summary>
-    public static string Program => Path.Combine(AppContext.BaseDirectory, "VirtualMedia.Service");
+    /// <summary>The service program: the native binary scripts/test publishes (<c>VIRTUALMEDIA_SERVICE</c>), as a BMC
+    /// runs it, else the JIT build copied next to the tests.</summary>
+    public static string Program =>
+        Environment.GetEnvironmentVariable("VIRTUALMEDIA_SERVICE") is { Length: > 0 } published
+            ? published
+            : Path.Combine(AppContext.BaseDirectory, "VirtualMedia.Service");
 
     /// <summary>Every line the service wrote so far (stdout and stderr).</summary>
     public IReadOnlyList<string> Lines => [.. _lines];

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # NBD export benchmark: our `serve` against nbdkit curl (as the original service runs it), nbdkit curl with
 # its readahead and cache filters, and curl itself as the loopback ceiling, all against one nginx (TLS, 1 GiB).
+# "ours" is the native binary a BMC runs (scripts/publish), "ours-jit" the same code on the JIT runtime.
 # Prints a table with the ratios ours/nbdkit. Run on demand: bench/nbd/run.sh [RUNS] [SIZE_MIB]
-# Tuning knobs: SERVERS="ours nbdkit" limits the servers, SERVE_ARGS adds `serve` options, QUICK=1 skips latencies.
+# Tuning knobs: SERVERS="ours nbdkit" limits the servers, SERVE_ARGS adds `serve` options (--http2 to measure
+# HTTP/2), QUICK=1 skips latencies.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
@@ -26,6 +28,8 @@ trap cleanup EXIT
 
 dotnet build VirtualMedia.Service -c Release --nologo -v q >/dev/null
 serve_dll="$repo/VirtualMedia.Service/bin/Release/net10.0/VirtualMedia.Service.dll"
+echo "publishing the native binary..." >&2
+serve_native=$(scripts/publish "$work/native")
 
 echo "preparing ${size_mib} MiB image and nginx..." >&2
 mkdir -p "$work/www" "$work/tmp" "$work/run"
@@ -64,8 +68,9 @@ start_server() { # name -> sets server_pid
   rm -f "$sock"
   case "$1" in
     # shellcheck disable=SC2086
-    ours) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure --http2 ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
-    ours-h1) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    ours) "$serve_native" serve "$url" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    # shellcheck disable=SC2086
+    ours-jit) dotnet "$serve_dll" serve "$url" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     nbdkit) nbdkit -f --unix "$sock" --readonly curl url="$url" sslverify=false & ;;
     nbdkit-ra-cache) nbdkit -f --unix "$sock" --readonly --filter=readahead --filter=cache curl url="$url" sslverify=false & ;;
     nbdkit-file) nbdkit -f --unix "$sock" --readonly file "$work/www/disk.img" & ;;
@@ -79,8 +84,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A seq cpu rss lat4 lat1m reread
 bytes=$((size_mib * 1024 * 1024))
-servers=${SERVERS:-ours ours-h1 nbdkit nbdkit-ra-cache nbdkit-file}
-for name in ours ours-h1 nbdkit nbdkit-ra-cache nbdkit-file; do seq[$name]=0; cpu[$name]=0; rss[$name]=0; lat4[$name]="- -"; lat1m[$name]="- -"; reread[$name]="- -"; done
+servers=${SERVERS:-ours ours-jit nbdkit nbdkit-ra-cache nbdkit-file}
+for name in ours ours-jit nbdkit nbdkit-ra-cache nbdkit-file; do seq[$name]=0; cpu[$name]=0; rss[$name]=0; lat4[$name]="- -"; lat1m[$name]="- -"; reread[$name]="- -"; done
 for name in $servers; do
   echo "measuring $name..." >&2
   speeds=(); cpus=()
@@ -125,18 +130,17 @@ curl_cpu=$(printf '%s\n' "${curlcpu[@]}" | median)
 p() { echo "$1" | awk -v i="$2" '{print $i}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\nNBD export benchmark: %s MiB image, nginx TLS on loopback, %s runs (median), %s cores\n\n' "$size_mib" "$runs" "$(nproc)"
-# ours-h2 is `serve --http2`; ours-h1 is the default (HTTP/1.1, as the service's image sources; see ImageSourceOptions).
-printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' metric ours-h2 ours-h1 nbdkit-curl nbdkit+ra+cache curl nbdkit-file h2/nbdkit h1/nbdkit
+printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' metric ours ours-jit nbdkit-curl nbdkit+ra+cache curl nbdkit-file ours/nbdkit jit/nbdkit
 row() { printf '%-28s %8s %8s %11s %15s %8s %11s %11s %11s\n' "$@"; }
-row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[ours-h1]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")" "$(ratio "${seq[ours-h1]}" "${seq[nbdkit]}")"
-row "CPU s/GiB (all processes)" "$(printf %.2f "${cpu[ours]}")" "$(printf %.2f "${cpu[ours-h1]}")" "$(printf %.2f "${cpu[nbdkit]}")" "$(printf %.2f "${cpu[nbdkit-ra-cache]}")" "$(printf %.2f "$curl_cpu")" "$(printf %.2f "${cpu[nbdkit-file]}")" "$(ratio "${cpu[ours]}" "${cpu[nbdkit]}")" "$(ratio "${cpu[ours-h1]}" "${cpu[nbdkit]}")"
-row "peak RSS server MiB" "$(printf %.1f "${rss[ours]}")" "$(printf %.1f "${rss[ours-h1]}")" "$(printf %.1f "${rss[nbdkit]}")" "$(printf %.1f "${rss[nbdkit-ra-cache]}")" "-" "$(printf %.1f "${rss[nbdkit-file]}")" "$(ratio "${rss[ours]}" "${rss[nbdkit]}")" "$(ratio "${rss[ours-h1]}" "${rss[nbdkit]}")"
+row "sequential nbdcopy MB/s" "$(printf %.0f "${seq[ours]}")" "$(printf %.0f "${seq[ours-jit]}")" "$(printf %.0f "${seq[nbdkit]}")" "$(printf %.0f "${seq[nbdkit-ra-cache]}")" "$(printf %.0f "$curl_seq")" "$(printf %.0f "${seq[nbdkit-file]}")" "$(ratio "${seq[ours]}" "${seq[nbdkit]}")" "$(ratio "${seq[ours-jit]}" "${seq[nbdkit]}")"
+row "CPU s/GiB (all processes)" "$(printf %.2f "${cpu[ours]}")" "$(printf %.2f "${cpu[ours-jit]}")" "$(printf %.2f "${cpu[nbdkit]}")" "$(printf %.2f "${cpu[nbdkit-ra-cache]}")" "$(printf %.2f "$curl_cpu")" "$(printf %.2f "${cpu[nbdkit-file]}")" "$(ratio "${cpu[ours]}" "${cpu[nbdkit]}")" "$(ratio "${cpu[ours-jit]}" "${cpu[nbdkit]}")"
+row "peak RSS server MiB" "$(printf %.1f "${rss[ours]}")" "$(printf %.1f "${rss[ours-jit]}")" "$(printf %.1f "${rss[nbdkit]}")" "$(printf %.1f "${rss[nbdkit-ra-cache]}")" "-" "$(printf %.1f "${rss[nbdkit-file]}")" "$(ratio "${rss[ours]}" "${rss[nbdkit]}")" "$(ratio "${rss[ours-jit]}" "${rss[nbdkit]}")"
 for kind in lat4:"random 4 KiB" lat1m:"random 1 MiB" reread:"cached 4 KiB re-read"; do
   var=${kind%%:*}; label=${kind#*:}
   declare -n m=$var
   for i in 1 2; do
     q=$([ $i = 1 ] && echo p50 || echo p99)
-    row "$label $q ms" "$(p "${m[ours]}" $i)" "$(p "${m[ours-h1]}" $i)" "$(p "${m[nbdkit]}" $i)" "$(p "${m[nbdkit-ra-cache]}" $i)" "-" "$(p "${m[nbdkit-file]}" $i)" "$(ratio "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)")" "$(ratio "$(p "${m[ours-h1]}" $i)" "$(p "${m[nbdkit]}" $i)")"
+    row "$label $q ms" "$(p "${m[ours]}" $i)" "$(p "${m[ours-jit]}" $i)" "$(p "${m[nbdkit]}" $i)" "$(p "${m[nbdkit-ra-cache]}" $i)" "-" "$(p "${m[nbdkit-file]}" $i)" "$(ratio "$(p "${m[ours]}" $i)" "$(p "${m[nbdkit]}" $i)")" "$(ratio "$(p "${m[ours-jit]}" $i)" "$(p "${m[nbdkit]}" $i)")"
   done
   unset -n m
 done
