@@ -20,9 +20,6 @@ public static class KernelVm
         "sd_mod", "sr_mod", "nbd", "loop",
     ];
 
-    /// <summary>The repository's root (where VirtualMedia.sln is).</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
     /// <summary>The build configuration the tests run in (Release under scripts/test).</summary>
     public static string Configuration { get; } =
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
@@ -39,7 +36,7 @@ public static class KernelVm
 
     /// <summary>The build output folder of a project of this repository.</summary>
     public static string OutputDirectory(string project) =>
-        Path.Combine(RepositoryRoot, project, "bin", Configuration, "net10.0");
+        Path.Combine(Repository.Root, project, "bin", Configuration, "net10.0");
 
     /// <summary>Boots the VM, runs the script, returns every case's result (skips locally, fails under CI, without qemu).</summary>
     public static async Task<KernelVmRun> RunAsync(KernelVmRequest request, CancellationToken cancellationToken = default)
@@ -71,7 +68,7 @@ public static class KernelVm
         arguments.Add(script);
         var clock = Stopwatch.StartNew();
         var run = await ExternalProcess.RunAsync(
-            Path.Combine(RepositoryRoot, "scripts/kernel-vm/run-vm"),
+            Path.Combine(Repository.Root, "scripts/kernel-vm/run-vm"),
             arguments,
             request.Timeout + TimeSpan.FromSeconds(120), // the first run also downloads the kernel
             cancellationToken: cancellationToken);
@@ -84,17 +81,4 @@ public static class KernelVm
             .Select(f => new GuestCaseResult(
                 Path.GetFileNameWithoutExtension(f), f.EndsWith(".pass", StringComparison.Ordinal), File.ReadAllText(f)))
             .ToDictionary(r => r.Name, StringComparer.Ordinal);
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "VirtualMedia.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("VirtualMedia.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -26,7 +26,7 @@ public sealed class BusPolicyTests
         using var directory = new TempDirectory("vm-policy");
         File.SetUnixFileMode(directory.Path, (UnixFileMode)0b111_101_101);
         var socket = directory.Combine("bus");
-        var policy = Path.Combine(RepositoryRoot(), "systemd/xyz.openbmc_project.VirtualMedia.conf");
+        var policy = Repository.Combine("systemd/xyz.openbmc_project.VirtualMedia.conf");
         var config = directory.Combine("bus.conf");
         await File.WriteAllTextAsync(config, $"""
             <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -83,16 +83,5 @@ public sealed class BusPolicyTests
             await ExternalProcess.StopAsync(bus);
             bus.Dispose();
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "VirtualMedia.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("VirtualMedia.sln not found above the test binaries");
     }
 }

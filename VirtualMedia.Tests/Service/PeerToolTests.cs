@@ -33,7 +33,7 @@ public sealed class PeerToolTests
     [Test]
     public async Task The_published_interfaces_equal_the_dbus_xml_file()
     {
-        var file = XDocument.Load(Path.Combine(RepositoryRoot(), "dbus/xyz.openbmc_project.VirtualMedia.xml"));
+        var file = XDocument.Load(Repository.Combine("dbus/xyz.openbmc_project.VirtualMedia.xml"));
         var slots = file.Root!.Elements("node").ToList();
         slots.Select(n => (string)n.Attribute("name")!).Should().Equal("Proxy/Slot_0", "Legacy/Slot_2");
 
@@ -134,15 +134,4 @@ public sealed class PeerToolTests
 
     private static async Task<string> RunAsync(string tool, params string[] arguments) =>
         (await ExternalProcess.RunAsync(Require.Tool(tool), arguments)).EnsureSuccess(tool).StandardOutput;
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "VirtualMedia.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("VirtualMedia.sln not found above the test binaries");
-    }
 }

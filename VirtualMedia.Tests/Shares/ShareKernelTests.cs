@@ -1,3 +1,4 @@
+using VirtualMedia.Tests.Infrastructure;
 using VirtualMedia.Tests.KernelTier;
 
 namespace VirtualMedia.Tests.Shares;
@@ -34,7 +35,7 @@ public sealed class ShareKernelTests : KernelVmSuite
     protected override Task<KernelVmRun> BootAsync()
     {
         const string Guest = "VirtualMedia.Tests.Guest";
-        var scripts = Path.Combine(KernelVm.RepositoryRoot, "scripts", "kernel-vm", "shares");
+        var scripts = Path.Combine(Repository.Root, "scripts", "kernel-vm", "shares");
 
         // A password with the characters the CIFS option syntax treats specially.
         var script =

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using VirtualMedia.Tests.Infrastructure;
+
+namespace VirtualMedia.Tests.Readme;
+
+/// <summary>The README's run command as a newcomer uses it: scripts/run-sandbox starts everything, the examples it
+/// prints work when pasted into a shell, and Ctrl+C stops everything it started.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class RunSandboxTests
+{
+    private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(4);
+
+    [Test]
+    public async Task PrintedLegacyExamplesMountAndReadTheImageAndCtrlCStopsEverything()
+    {
+        foreach (var tool in new[] { "setsid", "busctl", "nbdcopy", "nginx", "dbus-daemon" })
+        {
+            Require.Tool(tool);
+        }
+
+        using var directory = new TempDirectory("vm-readme");
+        var sandbox = directory.Combine("sandbox");
+        var output = new ConcurrentQueue<string>();
+        // Its own session and process group, as a terminal gives it: Ctrl+C is SIGINT to that whole group.
+        using var script = ExternalProcess.Start("setsid", [Repository.Combine("scripts/run-sandbox"), sandbox]);
+        var pump = Task.WhenAll(PumpAsync(script.StandardOutput, output), PumpAsync(script.StandardError, output));
+        try
+        {
+            await WaitForAsync(
+                () => Task.FromResult(output.Any(l => l.Contains("Press Ctrl+C", StringComparison.Ordinal))), StartLimit, script, output);
+            var examples = output.ToArray();
+
+            (await PasteAsync(Example(examples, "Legacy Mount sbv"))).Should().Be("b true");
+            await WaitForAsync(
+                async () => await PasteAsync(Example(examples, "Process Active")) == "b true",
+                TimeSpan.FromSeconds(30), script, output);
+            var sums = (await PasteAsync(Example(examples, "nbd2.sock"))).Split('\n');
+            sums.Should().HaveCount(2);
+            sums[0].Split(' ')[0].Should().Be(sums[1].Split(' ')[0], "the host reads exactly the image");
+            (await PasteAsync(Example(examples, "Legacy Unmount"))).Should().Be("b true");
+        }
+        finally
+        {
+            await ExternalProcess.RunAsync("kill", ["-INT", "--", $"-{script.Id}"]);
+        }
+
+        using (var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await script.WaitForExitAsync(stopped.Token);
+        }
+
+        await pump;
+        var left = await ExternalProcess.RunAsync("pgrep", ["-af", sandbox]);
+        left.StandardOutput.Trim().Should().BeEmpty("Ctrl+C stops nginx, the bus and the service");
+    }
+
+    private static string Example(IEnumerable<string> lines, string containing) =>
+        lines.Single(l => l.Contains(containing, StringComparison.Ordinal) && !l.StartsWith('#'));
+
+    private static async Task<string> PasteAsync(string line)
+    {
+        var result = await ExternalProcess.RunAsync("bash", ["-c", line]);
+        return result.EnsureSuccess(line).StandardOutput.Trim();
+    }
+
+    private static async Task PumpAsync(StreamReader reader, ConcurrentQueue<string> lines)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Enqueue(line);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan limit, Process script, IEnumerable<string> output)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (script.HasExited || clock.Elapsed > limit)
+            {
+                Assert.Fail($"run-sandbox did not get there:\n{string.Join('\n', output)}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}
