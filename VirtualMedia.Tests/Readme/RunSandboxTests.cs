@@ -13,7 +13,7 @@ public sealed class RunSandboxTests
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(4);
 
     [Test]
-    public async Task PrintedLegacyExamplesMountAndReadTheImageAndCtrlCStopsEverything()
+    public async Task PrintedExamplesMountAndReadTheImageAndCtrlCStopsEverything()
     {
         foreach (var tool in new[] { "setsid", "busctl", "nbdcopy", "nginx", "dbus-daemon" })
         {
@@ -40,6 +40,20 @@ public sealed class RunSandboxTests
             sums.Should().HaveCount(2);
             sums[0].Split(' ')[0].Should().Be(sums[1].Split(' ')[0], "the host reads exactly the image");
             (await PasteAsync(Example(examples, "Legacy Unmount"))).Should().Be("b true");
+
+            // Proxy mode, pasted as one script: a person pasting line by line is slow enough not to need the waits.
+            var socket = Path.Combine(sandbox, "root/run/virtual-media/nbd0.sock");
+            var active = Example(examples, "Process Active").Replace("Legacy/Slot_2", "Proxy/Slot_0", StringComparison.Ordinal);
+            var proxy = await PasteAsync(string.Join('\n',
+                Example(examples, " serve "),
+                $"for _ in $(seq 100); do [ -S {socket} ] && break; sleep 0.1; done",
+                Example(examples, "Proxy Mount"),
+                $"for _ in $(seq 100); do [ \"$({active})\" = 'b true' ] && break; sleep 0.1; done",
+                Example(examples, "nbd0.sock\" -"),
+                Example(examples, "Proxy Unmount")));
+            // serve's own log lines go to the same output.
+            proxy.Split('\n').Where(l => l == "b true" || l.EndsWith("  -", StringComparison.Ordinal))
+                .Should().Equal("b true", sums[0].Split(' ')[0] + "  -", "b true");
         }
         finally
         {
