@@ -46,9 +46,9 @@ public sealed class RunSandboxTests
             var active = Example(examples, "Process Active").Replace("Legacy/Slot_2", "Proxy/Slot_0", StringComparison.Ordinal);
             var proxy = await PasteAsync(string.Join('\n',
                 Example(examples, " serve "),
-                $"for _ in $(seq 100); do [ -S {socket} ] && break; sleep 0.1; done",
+                $"for _ in $(seq 300); do [ -S {socket} ] && break; sleep 0.1; done",
                 Example(examples, "Proxy Mount"),
-                $"for _ in $(seq 100); do [ \"$({active})\" = 'b true' ] && break; sleep 0.1; done",
+                $"for _ in $(seq 300); do [ \"$({active})\" = 'b true' ] && break; sleep 0.1; done",
                 Example(examples, "nbd0.sock\" -"),
                 Example(examples, "Proxy Unmount")));
             // serve's own log lines go to the same output.
@@ -75,7 +75,7 @@ public sealed class RunSandboxTests
 
     private static async Task<string> PasteAsync(string line)
     {
-        var result = await ExternalProcess.RunAsync("bash", ["-c", line]);
+        var result = await ExternalProcess.RunAsync("bash", ["-c", line], TimeSpan.FromMinutes(2));
         return result.EnsureSuccess(line).StandardOutput.Trim();
     }
 
