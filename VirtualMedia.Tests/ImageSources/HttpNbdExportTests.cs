@@ -2,7 +2,6 @@ using VirtualMedia.Nbd;
 using VirtualMedia.Nbd.Client;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Tests.Infrastructure;
-using VirtualMedia.Tests.Nbd;
 
 namespace VirtualMedia.Tests.ImageSources;
 

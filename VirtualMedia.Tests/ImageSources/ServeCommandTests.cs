@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using VirtualMedia.Tests.Infrastructure;
-using VirtualMedia.Tests.Nbd;
 
 namespace VirtualMedia.Tests.ImageSources;
 

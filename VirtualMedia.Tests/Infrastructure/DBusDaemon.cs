@@ -35,16 +35,24 @@ public sealed class DBusDaemon : IAsyncDisposable
     /// <summary>Environment variables that point bus clients at this daemon.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; }
 
-    /// <summary>Starts a daemon and waits until it accepts connections; <paramref name="anonymous"/> offers only ANONYMOUS auth.</summary>
-    public static async Task<DBusDaemon> StartAsync(bool anonymous = false, CancellationToken cancellationToken = default)
+    /// <summary>Starts a daemon and waits until it accepts connections; <paramref name="anonymous"/> offers only ANONYMOUS
+    /// auth, <paramref name="policy"/> is a bus policy file included after the allow-all default (as the system bus
+    /// includes system.d), <paramref name="everyone"/> lets other users reach the socket.</summary>
+    public static async Task<DBusDaemon> StartAsync(
+        bool anonymous = false, string? policy = null, bool everyone = false, CancellationToken cancellationToken = default)
     {
         var program = Require.Tool("dbus-daemon");
         var directory = new TempDirectory("vm-dbus");
         try
         {
+            if (everyone && !OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(directory.Path, (UnixFileMode)0b111_101_101);
+            }
+
             var socket = directory.Combine("bus");
             var config = directory.Combine("bus.conf");
-            await File.WriteAllTextAsync(config, Configuration(socket, anonymous), cancellationToken);
+            await File.WriteAllTextAsync(config, Configuration(socket, anonymous, policy), cancellationToken);
             var process = ExternalProcess.Start(program, ["--config-file=" + config, "--nofork", "--nopidfile", "--print-address=1"]);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
@@ -74,7 +82,7 @@ public sealed class DBusDaemon : IAsyncDisposable
         _directory.Dispose();
     }
 
-    private static string Configuration(string socket, bool anonymous) => $"""
+    private static string Configuration(string socket, bool anonymous, string? policy) => $"""
         <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
          "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
         <busconfig>
@@ -88,6 +96,7 @@ public sealed class DBusDaemon : IAsyncDisposable
             <allow receive_sender="*"/>
             <allow eavesdrop="true"/>
           </policy>
+          {(policy is null ? "" : $"<include>{policy}</include>")}
         </busconfig>
         """;
 }

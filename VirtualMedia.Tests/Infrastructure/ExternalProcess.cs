@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
@@ -85,6 +86,10 @@ public static partial class ExternalProcess
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {program}");
     }
 
+    /// <summary>Collects the lines <paramref name="process"/> writes (stdout and stderr) until it closes both.</summary>
+    public static Task CollectLinesAsync(Process process, ConcurrentQueue<string> lines) =>
+        Task.WhenAll(PumpAsync(process.StandardOutput, lines), PumpAsync(process.StandardError, lines));
+
     /// <summary>Stops a peer started with <see cref="Start"/>, politely first.</summary>
     public static async Task StopAsync(Process process, TimeSpan? grace = null)
     {
@@ -103,6 +108,14 @@ public static partial class ExternalProcess
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task PumpAsync(StreamReader reader, ConcurrentQueue<string> lines)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Enqueue(line);
         }
     }
 

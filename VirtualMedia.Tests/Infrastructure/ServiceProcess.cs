@@ -13,7 +13,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private ServiceProcess(Process process)
     {
         _process = process;
-        _pump = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
+        _pump = ExternalProcess.CollectLinesAsync(process, _lines);
     }
 
     /// <summary>The service program: the native binary scripts/test publishes (<c>VIRTUALMEDIA_SERVICE</c>), as a BMC
@@ -74,13 +74,5 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         await _pump;
         _process.Dispose();
-    }
-
-    private async Task PumpAsync(StreamReader reader)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            _lines.Enqueue(line);
-        }
     }
 }

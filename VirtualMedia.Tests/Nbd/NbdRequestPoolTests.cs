@@ -47,7 +47,7 @@ public sealed class NbdRequestPoolTests
                 await client.DisconnectAsync();
             }
 
-            await WaitForAsync(() => server.ActiveConnections == 0);
+            await Wait.UntilAsync(() => server.ActiveConnections == 0, TimeSpan.FromSeconds(5), "the connection to end");
             retained.Add(server.RetainedBufferBytes);
         }
 
@@ -61,15 +61,5 @@ public sealed class NbdRequestPoolTests
         request.Length = length;
         request.Reserve();
         return request;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        condition().Should().BeTrue();
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Readme;
@@ -25,17 +24,17 @@ public sealed class RunSandboxTests
         var output = new ConcurrentQueue<string>();
         // Its own session and process group, as a terminal gives it: Ctrl+C is SIGINT to that whole group.
         using var script = ExternalProcess.Start("setsid", [Repository.Combine("scripts/run-sandbox"), sandbox]);
-        var pump = Task.WhenAll(PumpAsync(script.StandardOutput, output), PumpAsync(script.StandardError, output));
+        var pump = ExternalProcess.CollectLinesAsync(script, output);
         try
         {
-            await WaitForAsync(
-                () => Task.FromResult(output.Any(l => l.Contains("Press Ctrl+C", StringComparison.Ordinal))), StartLimit, script, output);
+            string Started() => $"run-sandbox to start:\n{string.Join('\n', output)}";
+            await Wait.UntilAsync(
+                () => Task.FromResult(output.Any(l => l.Contains("Press Ctrl+C", StringComparison.Ordinal))), StartLimit, Started, () => script.HasExited);
             var examples = output.ToArray();
 
             (await PasteAsync(Example(examples, "Legacy Mount sbv"))).Should().Be("b true");
-            await WaitForAsync(
-                async () => await PasteAsync(Example(examples, "Process Active")) == "b true",
-                TimeSpan.FromSeconds(30), script, output);
+            await Wait.UntilAsync(
+                async () => await PasteAsync(Example(examples, "Process Active")) == "b true", TimeSpan.FromSeconds(30), "Slot_2 to be active");
             var sums = (await PasteAsync(Example(examples, "nbd2.sock"))).Split('\n');
             sums.Should().HaveCount(2);
             sums[0].Split(' ')[0].Should().Be(sums[1].Split(' ')[0], "the host reads exactly the image");
@@ -77,27 +76,5 @@ public sealed class RunSandboxTests
     {
         var result = await ExternalProcess.RunAsync("bash", ["-c", line], TimeSpan.FromMinutes(2));
         return result.EnsureSuccess(line).StandardOutput.Trim();
-    }
-
-    private static async Task PumpAsync(StreamReader reader, ConcurrentQueue<string> lines)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            lines.Enqueue(line);
-        }
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan limit, Process script, IEnumerable<string> output)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (script.HasExited || clock.Elapsed > limit)
-            {
-                Assert.Fail($"run-sandbox did not get there:\n{string.Join('\n', output)}");
-            }
-
-            await Task.Delay(200);
-        }
     }
 }

@@ -20,7 +20,7 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
     {
         Require.Tool("nbdcopy");
         _image = ServiceRig.WriteImage(root, "install.iso", ImageBytes);
-        _imageSha = await ServiceRig.Sha256Async(_image);
+        _imageSha = await NbdPeers.Sha256Async(_image);
     }
 
     [Test]
@@ -91,7 +91,7 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
         (await Rig.GetAsync(path, ServiceRig.MountPoint, "ImageURL")).Should().Be(url);
         (await Rig.GetAsync(path, ServiceRig.MountPoint, "WriteProtected")).Should().Be(true);
         (await Rig.HostViewSha256Async("nbd2")).Should().Be(_imageSha);
-        await ServiceRig.WaitUntilAsync(
+        await Wait.UntilAsync(
             async () => (ulong)await Rig.GetAsync(path, ServiceRig.Stats, "ReadIO") > 0, TimeSpan.FromSeconds(5), "ReadIO to count the reads");
         Rig.Service.Output.Should().NotContain(NginxServer.Password);
 
@@ -156,7 +156,7 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
 
         Rig.NextCompletion(path).Should().Be(0);
         (await Rig.IsActiveAsync(path)).Should().BeTrue();
-        (await Rig.HostViewSha256Async("nbd1")).Should().Be(await ServiceRig.Sha256Async(image));
+        (await Rig.HostViewSha256Async("nbd1")).Should().Be(await NbdPeers.Sha256Async(image));
         (await Rig.UnmountAsync(path)).Should().BeTrue();
         Rig.NextCompletion(path).Should().Be(0);
         (await Rig.IsActiveAsync(path)).Should().BeFalse();

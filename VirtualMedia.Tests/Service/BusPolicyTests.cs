@@ -14,7 +14,6 @@ public sealed class BusPolicyTests
     [Test]
     public async Task Only_root_mounts_and_owns_the_name_while_anyone_reads_properties()
     {
-        var daemon = Require.Tool("dbus-daemon");
         var runuser = Require.Tool("runuser");
         var busctl = Require.Tool("busctl");
         if (Environment.UserName != "root" || !OperatingSystem.IsLinux())
@@ -24,64 +23,35 @@ public sealed class BusPolicyTests
         }
 
         using var directory = new TempDirectory("vm-policy");
-        File.SetUnixFileMode(directory.Path, (UnixFileMode)0b111_101_101);
-        var socket = directory.Combine("bus");
-        var policy = Repository.Combine("systemd/xyz.openbmc_project.VirtualMedia.conf");
-        var config = directory.Combine("bus.conf");
-        await File.WriteAllTextAsync(config, $"""
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path={socket}</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_destination="*"/>
-                <allow receive_sender="*"/>
-              </policy>
-              <include>{policy}</include>
-            </busconfig>
-            """);
-        var bus = ExternalProcess.Start(daemon, ["--config-file=" + config, "--nofork", "--nopidfile", "--print-address=1"]);
-        try
-        {
-            (await bus.StandardOutput.ReadLineAsync()).Should().NotBeNullOrEmpty();
-            var address = "unix:path=" + socket;
-            var serviceConfig = directory.Combine("vm.json");
-            await File.WriteAllTextAsync(serviceConfig, $$"""{"Sandbox": "{{directory.Combine("sandbox")}}", "ProxyMountPoints": 1, "LegacyMountPoints": 1}""");
-            await using var service = ServiceProcess.Start(serviceConfig, new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = address });
-            await ServiceRig.WaitUntilAsync(
-                async () => (await ExternalProcess.RunAsync(busctl, ["--address=" + address, "status", ServiceRig.Name])).ExitCode == 0 || service.HasExited,
-                TimeSpan.FromSeconds(30), "the service (as root) to own its name");
-            service.HasExited.Should().BeFalse(service.Output);
+        await using var bus = await DBusDaemon.StartAsync(policy: Repository.Combine("systemd/xyz.openbmc_project.VirtualMedia.conf"), everyone: true);
+        var address = bus.Address;
+        var serviceConfig = directory.Combine("vm.json");
+        await File.WriteAllTextAsync(serviceConfig, $$"""{"Sandbox": "{{directory.Combine("sandbox")}}", "ProxyMountPoints": 1, "LegacyMountPoints": 1}""");
+        await using var service = ServiceProcess.Start(serviceConfig, new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = address });
+        await Wait.UntilAsync(
+            async () => (await ExternalProcess.RunAsync(busctl, ["--address=" + address, "status", ServiceRig.Name])).ExitCode == 0 || service.HasExited,
+            TimeSpan.FromSeconds(30), "the service (as root) to own its name");
+        service.HasExited.Should().BeFalse(service.Output);
 
-            Task<ProcessResult> AsNobody(params string[] arguments) =>
-                ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", busctl, "--address=" + address, .. arguments]);
+        Task<ProcessResult> AsNobody(params string[] arguments) =>
+            ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", busctl, "--address=" + address, .. arguments]);
 
-            var read = await AsNobody("get-property", ServiceRig.Name, Slot, ServiceRig.Process, "Active");
-            read.ExitCode.Should().Be(0, read.StandardError);
-            read.StandardOutput.Should().Be("b false\n");
-            (await AsNobody("introspect", ServiceRig.Name, Slot)).ExitCode.Should().Be(0);
-            (await AsNobody("call", ServiceRig.Name, ServiceRig.Root, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")).ExitCode.Should().Be(0);
+        var read = await AsNobody("get-property", ServiceRig.Name, Slot, ServiceRig.Process, "Active");
+        read.ExitCode.Should().Be(0, read.StandardError);
+        read.StandardOutput.Should().Be("b false\n");
+        (await AsNobody("introspect", ServiceRig.Name, Slot)).ExitCode.Should().Be(0);
+        (await AsNobody("call", ServiceRig.Name, ServiceRig.Root, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")).ExitCode.Should().Be(0);
 
-            var mount = await AsNobody("call", "--", ServiceRig.Name, Slot, ServiceRig.Legacy, "Mount", "sbv", "https://127.0.0.1/x.iso", "false", "i", "-1");
-            mount.ExitCode.Should().NotBe(0);
-            mount.StandardError.Should().Contain("Access denied");
-            var gdbus = Require.Tool("gdbus");
-            string[] unmount = [gdbus, "call", "--address", address, "--dest", ServiceRig.Name, "--object-path", Slot, "--method", ServiceRig.Legacy + ".Unmount"];
-            (await ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", .. unmount])).StandardError.Should().Contain("Rejected send message");
-            (await AsNobody("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
-                ServiceRig.Name, "0")).StandardError.Should().Contain("Access denied");
+        var mount = await AsNobody("call", "--", ServiceRig.Name, Slot, ServiceRig.Legacy, "Mount", "sbv", "https://127.0.0.1/x.iso", "false", "i", "-1");
+        mount.ExitCode.Should().NotBe(0);
+        mount.StandardError.Should().Contain("Access denied");
+        var gdbus = Require.Tool("gdbus");
+        string[] unmount = [gdbus, "call", "--address", address, "--dest", ServiceRig.Name, "--object-path", Slot, "--method", ServiceRig.Legacy + ".Unmount"];
+        (await ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", .. unmount])).StandardError.Should().Contain("Rejected send message");
+        (await AsNobody("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
+            ServiceRig.Name, "0")).StandardError.Should().Contain("Access denied");
 
-            var asRoot = await ExternalProcess.RunAsync(unmount[0], unmount[1..]);
-            asRoot.StandardError.Should().NotContain("Rejected").And.Contain("nothing to unmount", "root reaches the service, which answers EPERM");
-        }
-        finally
-        {
-            await ExternalProcess.StopAsync(bus);
-            bus.Dispose();
-        }
+        var asRoot = await ExternalProcess.RunAsync(unmount[0], unmount[1..]);
+        asRoot.StandardError.Should().NotContain("Rejected").And.Contain("nothing to unmount", "root reaches the service, which answers EPERM");
     }
 }

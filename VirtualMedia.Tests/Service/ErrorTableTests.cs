@@ -202,7 +202,7 @@ public sealed class ErrorTableTests : NginxServiceFixture
     {
         await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(3), "gopher://x/y.iso", false));
 
-        await ServiceRig.WaitUntilAsync(
+        await Wait.UntilAsync(
             () => Task.FromResult(Rig.Service.Lines.Any(l => l.StartsWith("<3>Slot_3: mount refused", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(5), "the refusal in the log");
     }

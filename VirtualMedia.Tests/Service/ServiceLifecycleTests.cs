@@ -13,9 +13,6 @@ public sealed class ServiceLifecycleTests
 {
     private static readonly string[] Devices = ["nbd0", "nbd1", "nbd2", "nbd3"];
 
-    // nbdsh runs "python3" from PATH; Debian's has the nbd module, a developer's pyenv may not.
-    private static readonly Dictionary<string, string> DebianPython = new() { ["PATH"] = "/usr/bin:/bin" };
-
     [Test]
     public async Task A_configuration_error_is_logged_as_an_error_naming_file_slot_and_field_and_exits_non_zero()
     {
@@ -112,7 +109,7 @@ public sealed class ServiceLifecycleTests
         (await rig.IsActiveAsync(path)).Should().BeFalse();
         (await rig.MountWithIntAsync(path, "file://" + image, false)).Should().BeTrue();
         rig.NextCompletion(path).Should().Be(0);
-        (await rig.HostViewSha256Async("nbd2")).Should().Be(await ServiceRig.Sha256Async(image));
+        (await rig.HostViewSha256Async("nbd2")).Should().Be(await NbdPeers.Sha256Async(image));
         (await rig.UnmountAsync(path)).Should().BeTrue();
         rig.NextCompletion(path).Should().Be(0);
     }
@@ -127,7 +124,7 @@ public sealed class ServiceLifecycleTests
         rig.NextCompletion(path).Should().Be(0);
         (await rig.GetAsync(path, ServiceRig.MountPoint, "RemainingInactivityTimeout")).Should().Be((ushort)3);
 
-        await ServiceRig.WaitUntilAsync(async () => !await rig.IsActiveAsync(path), TimeSpan.FromSeconds(15), "the inactivity eject");
+        await Wait.UntilAsync(async () => !await rig.IsActiveAsync(path), TimeSpan.FromSeconds(15), "the inactivity eject");
 
         rig.Changes.Count(c => c.Path == path && c.Names.Contains("RemainingInactivityTimeout")).Should().BeGreaterThanOrEqualTo(3);
         rig.NoMoreCompletions(path, TimeSpan.FromSeconds(1)).Should().BeTrue("an eject is not a request");
@@ -138,7 +135,6 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task A_read_write_mount_lets_the_host_write_and_counts_WriteIO()
     {
-        var nbdsh = Require.Tool("nbdsh");
         await using var rig = await ServiceRig.StartAsync();
         var image = ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
         var path = ServiceRig.LegacyPath(2);
@@ -147,10 +143,9 @@ public sealed class ServiceLifecycleTests
         (await rig.GetAsync(path, ServiceRig.MountPoint, "WriteProtected")).Should().Be(false);
 
         var socket = Path.Combine(rig.Sandbox, "dev/nbd2.sock");
-        (await ExternalProcess.RunAsync(nbdsh, ["-u", $"nbd+unix:///?socket={socket}", "-c", "h.pwrite(b'VMEDIA' * 1000, 4096); h.flush()"], environment: DebianPython))
-            .EnsureSuccess("nbdsh");
+        (await NbdPeers.NbdshAsync($"nbd+unix:///?socket={socket}", "h.pwrite(b'VMEDIA' * 1000, 4096); h.flush()")).EnsureSuccess("nbdsh");
 
-        await ServiceRig.WaitUntilAsync(
+        await Wait.UntilAsync(
             async () => (ulong)await rig.GetAsync(path, ServiceRig.Stats, "WriteIO") > 0, TimeSpan.FromSeconds(5), "WriteIO to count the write");
         (await rig.UnmountAsync(path)).Should().BeTrue();
         rig.NextCompletion(path).Should().Be(0);
@@ -180,7 +175,7 @@ public sealed class ServiceLifecycleTests
         paths.Select(p => rig.NextCompletion(p)).ToArray().Should().AllBeEquivalentTo(0);
         for (var i = 0; i < 4; i++)
         {
-            (await rig.HostViewSha256Async(Devices[i])).Should().Be(await ServiceRig.Sha256Async(images[i]), $"slot {i}");
+            (await rig.HostViewSha256Async(Devices[i])).Should().Be(await NbdPeers.Sha256Async(images[i]), $"slot {i}");
         }
 
         Directory.GetDirectories(GadgetRoot(rig)).Should().HaveCount(4);

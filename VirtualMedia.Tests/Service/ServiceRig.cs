@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Text.Json;
 using VirtualMedia.DBus;
 using VirtualMedia.Tests.Infrastructure;
@@ -122,7 +121,7 @@ internal sealed class ServiceRig : IAsyncDisposable
         }
 
         Service = ServiceProcess.Start(ConfigFile, variables);
-        await WaitUntilAsync(async () => Service.HasExited || await HasOwnerAsync(), TimeSpan.FromSeconds(30), "the service to own its name");
+        await Wait.UntilAsync(async () => Service.HasExited || await HasOwnerAsync(), TimeSpan.FromSeconds(30), "the service to own its name");
         if (Service.HasExited)
         {
             Assert.Fail($"the service exited at start:\n{Service.Output}");
@@ -211,23 +210,14 @@ internal sealed class ServiceRig : IAsyncDisposable
     public async Task<string> HostViewSha256Async(string device)
     {
         var copy = Directory.Combine(device + ".copy");
-        var socket = Path.Combine(Sandbox, "dev", device + ".sock");
-        (await ExternalProcess.RunAsync(Require.Tool("nbdcopy"), [$"nbd+unix:///?socket={socket}", copy]))
-            .EnsureSuccess("nbdcopy");
         try
         {
-            return await Sha256Async(copy);
+            return await NbdPeers.CopySha256Async($"nbd+unix:///?socket={Path.Combine(Sandbox, "dev", device + ".sock")}", copy);
         }
         finally
         {
             File.Delete(copy);
         }
-    }
-
-    public static async Task<string> Sha256Async(string file)
-    {
-        await using var stream = File.OpenRead(file);
-        return Convert.ToHexString(await SHA256.HashDataAsync(stream));
     }
 
     /// <summary>Writes a random test image of <paramref name="bytes"/> into <paramref name="directory"/>.</summary>
@@ -238,20 +228,6 @@ internal sealed class ServiceRig : IAsyncDisposable
         Random.Shared.NextBytes(data);
         File.WriteAllBytes(path, data);
         return path;
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(50);
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -45,13 +45,13 @@ internal sealed class CachePageTable
             count++;
         }
 
-        var run = new List<CachePage>(count);
+        var run = new CachePage[count];
         for (var i = 0; i < count; i++)
         {
             var page = Evict();
             if (page is null)
             {
-                break;
+                return run[..i];
             }
 
             page.Key = key + i;
@@ -62,10 +62,10 @@ internal sealed class CachePageTable
             // than the reader's copy delays the fetch.
             page.Loaded = new TaskCompletionSource();
             _map[page.Key] = page;
-            run.Add(page);
+            run[i] = page;
         }
 
-        return [.. run];
+        return run;
     }
 
     /// <summary>Forgets a page whose fetch failed; it is reused once its readers let go.</summary>

@@ -1,11 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using VirtualMedia.Tests.Infrastructure;
-
-namespace VirtualMedia.Tests.Nbd;
+namespace VirtualMedia.Tests.Infrastructure;
 
 /// <summary>Runs libnbd's and qemu's NBD clients against an export.</summary>
-internal static class NbdPeers
+public static class NbdPeers
 {
     /// <summary>nbdsh is python3 -mnbd: the Debian python3 (with python3-libnbd) must win over pyenv shims.</summary>
     private static readonly Dictionary<string, string> SystemPython = new()
