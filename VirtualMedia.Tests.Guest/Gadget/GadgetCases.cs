@@ -3,6 +3,7 @@ using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Udc;
 using VirtualMedia.Tests.Guest.Runner;
+using static VirtualMedia.Tests.Guest.Runner.Checks;
 
 namespace VirtualMedia.Tests.Guest.Gadget;
 
@@ -168,29 +169,6 @@ internal static class GadgetCases
         finally
         {
             Kernel.Files.RemoveDirectory(intruder);
-        }
-    }
-
-    private static T Expect<T>(Action action)
-        where T : Exception
-    {
-        try
-        {
-            action();
-        }
-        catch (T e)
-        {
-            return e;
-        }
-
-        throw new CaseFailedException($"expected {typeof(T).Name}, nothing was thrown");
-    }
-
-    private static void Check(bool condition, string failure)
-    {
-        if (!condition)
-        {
-            throw new CaseFailedException(failure);
         }
     }
 }

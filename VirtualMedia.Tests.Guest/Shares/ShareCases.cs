@@ -6,6 +6,7 @@ using VirtualMedia.Nbd.Sources;
 using VirtualMedia.Service.Shares;
 using VirtualMedia.Tests.Guest.Gadget;
 using VirtualMedia.Tests.Guest.Runner;
+using static VirtualMedia.Tests.Guest.Runner.Checks;
 using Errno = VirtualMedia.DBus.Errno;
 
 namespace VirtualMedia.Tests.Guest.Shares;
@@ -334,13 +335,5 @@ internal static class ShareCases
     {
         var left = MountsUnderRoot();
         Check(left.Count == 0, $"mounts left under {Root}: {string.Join(", ", left)}");
-    }
-
-    private static void Check(bool condition, string failure)
-    {
-        if (!condition)
-        {
-            throw new CaseFailedException(failure);
-        }
     }
 }
