@@ -27,6 +27,7 @@ public sealed partial class DBusConnection
     private MatchSubscription[] _matches = [];
     private int _serial;
     private int _closed;
+    private int _timeoutScanArmed;
 
     private DBusConnection(UnixSocket socket, DBusConnectionOptions options, bool isBus, bool unixFds, byte[] leftover)
     {
@@ -112,11 +113,7 @@ public sealed partial class DBusConnection
 
     internal async ValueTask RemoveMatchAsync(MatchSubscription subscription)
     {
-        lock (_matchLock)
-        {
-            _matches = [.. _matches.Where(m => m != subscription)];
-        }
-
+        Unsubscribe(subscription);
         if (_isBus && Volatile.Read(ref _closed) == 0)
         {
             try
@@ -172,7 +169,6 @@ public sealed partial class DBusConnection
     private void Start()
     {
         Objects.Attach(this);
-        _timeouts.Change(TimeoutScanPeriod, TimeoutScanPeriod);
         new Thread(ReadLoop) { IsBackground = true, Name = "D-Bus reader" }.Start();
     }
 
@@ -182,6 +178,7 @@ public sealed partial class DBusConnection
         var wait = timeout ?? _options.DefaultCallTimeout;
         var pending = new PendingCall(member, Environment.TickCount64 + (long)wait.TotalMilliseconds);
         _pending[serial] = pending;
+        ArmTimeoutScan();
         try
         {
             Send(MessageType.MethodCall, MessageFlags.None, serial, body, path, interfaceName, member, destination: destination);
@@ -213,23 +210,12 @@ public sealed partial class DBusConnection
         return await pending.Task.ConfigureAwait(false);
     }
 
-    private ValueTask SendCallNoReplyAsync(string? destination, string path, string interfaceName, string member, MessageBody? body, CancellationToken cancellationToken)
+    private ValueTask SendNoReplyAsync(MessageType type, string? destination, string path, string interfaceName, string member, MessageBody? body, CancellationToken cancellationToken)
     {
         using (body)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Send(MessageType.MethodCall, MessageFlags.NoReplyExpected, NextSerial(), body, path, interfaceName, member, destination: destination);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private ValueTask SendSignalAsync(string path, string interfaceName, string member, MessageBody? body, string? destination, CancellationToken cancellationToken)
-    {
-        using (body)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Send(MessageType.Signal, MessageFlags.NoReplyExpected, NextSerial(), body, path, interfaceName, member, destination: destination);
+            Send(type, MessageFlags.NoReplyExpected, NextSerial(), body, path, interfaceName, member, destination: destination);
         }
 
         return ValueTask.CompletedTask;
@@ -269,16 +255,20 @@ public sealed partial class DBusConnection
             }
             catch
             {
-                lock (_matchLock)
-                {
-                    _matches = [.. _matches.Where(m => m != subscription)];
-                }
-
+                Unsubscribe(subscription);
                 throw;
             }
         }
 
         return subscription;
+    }
+
+    private void Unsubscribe(MatchSubscription subscription)
+    {
+        lock (_matchLock)
+        {
+            _matches = [.. _matches.Where(m => m != subscription)];
+        }
     }
 
     private Task<DBusMessage> CallBusAsync(string member, string argument, CancellationToken cancellationToken)
@@ -477,11 +467,6 @@ public sealed partial class DBusConnection
 
     private void ExpireCalls()
     {
-        if (_pending.IsEmpty)
-        {
-            return;
-        }
-
         var now = Environment.TickCount64;
         foreach (var (serial, call) in _pending)
         {
@@ -489,6 +474,44 @@ public sealed partial class DBusConnection
             {
                 call.Fail(new TimeoutException($"no reply to D-Bus call {call.Member} in time"));
             }
+        }
+
+        if (_pending.IsEmpty)
+        {
+            DisarmTimeoutScan();
+        }
+    }
+
+    // The scan runs only while calls wait, so an idle connection never wakes its process.
+    private void ArmTimeoutScan()
+    {
+        if (Interlocked.CompareExchange(ref _timeoutScanArmed, 1, 0) == 0)
+        {
+            ChangeTimeoutScan(TimeoutScanPeriod);
+        }
+    }
+
+    private void DisarmTimeoutScan()
+    {
+        // Stop the timer before clearing the flag: a call registered after the clear arms it again
+        // itself; one registered before found the flag set, so it is seen by the re-check.
+        ChangeTimeoutScan(Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _timeoutScanArmed, 0);
+        if (!_pending.IsEmpty)
+        {
+            ArmTimeoutScan();
+        }
+    }
+
+    private void ChangeTimeoutScan(TimeSpan period)
+    {
+        try
+        {
+            _timeouts.Change(period, period);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Close disposed the timer meanwhile, and fails every pending call itself.
         }
     }
 

@@ -49,12 +49,12 @@ public sealed partial class DBusConnection : IAsyncDisposable
 
     /// <summary>Sends a method call flagged NO_REPLY_EXPECTED (the connection takes ownership of <paramref name="body"/>).</summary>
     public ValueTask CallMethodNoReplyAsync(string? destination, string path, string interfaceName, string member, MessageBody? body = null, CancellationToken cancellationToken = default) =>
-        SendCallNoReplyAsync(destination, path, interfaceName, member, body, cancellationToken);
+        SendNoReplyAsync(MessageType.MethodCall, destination, path, interfaceName, member, body, cancellationToken);
 
     /// <summary>Emits a signal from this connection (the connection takes ownership of <paramref name="body"/>).</summary>
     /// <remarks>To emit a signal of a registered object on every connection serving it, use <see cref="DBusObject.EmitSignalAsync"/>.</remarks>
     public ValueTask EmitSignalAsync(string path, string interfaceName, string member, MessageBody? body = null, string? destination = null, CancellationToken cancellationToken = default) =>
-        SendSignalAsync(path, interfaceName, member, body, destination, cancellationToken);
+        SendNoReplyAsync(MessageType.Signal, destination, path, interfaceName, member, body, cancellationToken);
 
     /// <summary>Requests a well-known name; throws <see cref="DBusNameTakenException"/> unless we become (or are) the primary owner.</summary>
     public Task<RequestNameReply> RequestNameAsync(string name, RequestNameFlags flags = RequestNameFlags.DoNotQueue, CancellationToken cancellationToken = default) =>

@@ -56,12 +56,6 @@ public sealed class DBusMessage : IDisposable
     /// <summary>Number of unix fds that came with the message.</summary>
     public int UnixFdCount => _fds.Length;
 
-    /// <summary>Body length in bytes.</summary>
-    public int BodyLength => _length - _bodyStart;
-
-    /// <summary>The whole message as it arrived.</summary>
-    public ReadOnlySpan<byte> RawBytes => _buffer.AsSpan(0, _length);
-
     internal bool IsDisposed => _returnBuffer is null && _buffer.Length == 0;
 
     /// <summary>Returns a reader positioned at the start of the body (calling it again restarts).</summary>

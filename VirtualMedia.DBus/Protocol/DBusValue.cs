@@ -67,9 +67,7 @@ public static class DBusValue
     }
 
     /// <summary>Reads one value of the complete type <paramref name="signature"/>.</summary>
-    public static object Read(MessageReader reader, string signature) => Read(reader, signature, skip: false);
-
-    internal static object Read(MessageReader reader, string signature, bool skip)
+    public static object Read(MessageReader reader, string signature)
     {
         switch (signature[0])
         {
@@ -84,19 +82,19 @@ public static class DBusValue
             case 'd': return reader.ReadDouble();
             case 's' or 'o': return reader.ReadString();
             case 'g': return reader.ReadSignature();
-            case 'h': return skip ? reader.ReadUInt32() : reader.ReadUnixFd();
+            case 'h': return reader.ReadUnixFd();
             case 'v':
                 var inner = reader.ReadVariantSignature();
-                return new DBusVariant(inner, Read(reader, inner, skip));
+                return new DBusVariant(inner, Read(reader, inner));
             case 'a' when signature[1] == '{':
-                return ReadDictionary(reader, signature, skip);
+                return ReadDictionary(reader, signature);
             case 'a':
                 var element = signature[1..];
                 var items = new List<object>();
                 var end = reader.ReadArrayStart(element[0]);
                 while (reader.HasNext(end))
                 {
-                    items.Add(Read(reader, element, skip));
+                    items.Add(Read(reader, element));
                 }
 
                 return items.ToArray();
@@ -107,7 +105,7 @@ public static class DBusValue
                 while (signature[index] != ')')
                 {
                     var length = Signature.CompleteTypeLength(signature, index);
-                    fields.Add(Read(reader, signature.Substring(index, length), skip));
+                    fields.Add(Read(reader, signature.Substring(index, length)));
                     index += length;
                 }
 
@@ -132,7 +130,7 @@ public static class DBusValue
         body.WriteArrayEnd(array);
     }
 
-    private static Dictionary<object, object> ReadDictionary(MessageReader reader, string signature, bool skip)
+    private static Dictionary<object, object> ReadDictionary(MessageReader reader, string signature)
     {
         var keySignature = signature.Substring(2, 1);
         var valueSignature = signature[3..^1];
@@ -141,8 +139,8 @@ public static class DBusValue
         while (reader.HasNext(end))
         {
             reader.ReadStructStart();
-            var key = Read(reader, keySignature, skip);
-            result[key] = Read(reader, valueSignature, skip);
+            var key = Read(reader, keySignature);
+            result[key] = Read(reader, valueSignature);
         }
 
         return result;

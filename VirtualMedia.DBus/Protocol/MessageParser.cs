@@ -149,17 +149,23 @@ internal sealed class MessageParser
             FieldSignature => "g"u8,
             _ => default,
         };
-        if (code != 0 && code <= FieldUnixFds && !signature.SequenceEqual(expected))
+        // Unknown codes must be ignored, and may recur; only the known ones go into Seen, which also
+        // keeps codes past 31 from wrapping onto a known code's bit (shift counts are taken mod 32).
+        if (code is >= FieldPath and <= FieldUnixFds)
         {
-            throw fields.Fail($"header field {code} has type '{System.Text.Encoding.ASCII.GetString(signature)}'");
+            if (!signature.SequenceEqual(expected))
+            {
+                throw fields.Fail($"header field {code} has type '{System.Text.Encoding.ASCII.GetString(signature)}'");
+            }
+
+            if ((header.Seen & (1 << code)) != 0)
+            {
+                throw fields.Fail($"header field {code} appears twice");
+            }
+
+            header.Seen |= 1 << code;
         }
 
-        if (code != 0 && code <= FieldUnixFds && (header.Seen & (1 << code)) != 0)
-        {
-            throw fields.Fail($"header field {code} appears twice");
-        }
-
-        header.Seen |= 1 << code;
         switch (code)
         {
             case FieldPath: header.Path = _strings.Get(fields.ReadString(objectPath: true)); break;

@@ -24,9 +24,6 @@ public sealed class MessageReader
         _message = message;
     }
 
-    /// <summary>Offset from the start of the body.</summary>
-    public int Position => _position - _start;
-
     /// <summary>True when every byte of the body has been read.</summary>
     public bool AtEnd => _position >= _end;
 
@@ -113,9 +110,6 @@ public sealed class MessageReader
 
     /// <summary>Reads any single complete value of <paramref name="signature"/> as .NET objects (see <see cref="DBusValue"/>).</summary>
     public object ReadValue(string signature) => DBusValue.Read(this, signature);
-
-    /// <summary>Skips one value of the complete type <paramref name="signature"/>.</summary>
-    public void SkipValue(string signature) => _ = DBusValue.Read(this, signature, skip: true);
 
     internal void Reset(byte[] buffer, int start, int end, bool bigEndian)
     {

@@ -12,7 +12,6 @@ public sealed partial class DBusServer
     private readonly List<DBusConnection> _connections = [];
     private readonly Queue<Exception> _failures = new();
     private readonly Lock _lock = new();
-    private readonly Thread _acceptThread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string? _socketPath;
     private volatile bool _disposed;
@@ -35,8 +34,7 @@ public sealed partial class DBusServer
             throw;
         }
 
-        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "D-Bus server accept" };
-        _acceptThread.Start();
+        new Thread(AcceptLoop) { IsBackground = true, Name = "D-Bus server accept" }.Start();
     }
 
     /// <summary>Stops listening and closes every peer connection.</summary>

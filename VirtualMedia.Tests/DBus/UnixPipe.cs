@@ -33,9 +33,6 @@ public static partial class UnixPipe
         return reader.ReadToEnd();
     }
 
-    /// <summary>True when <paramref name="fd"/> is an open descriptor of this process.</summary>
-    public static bool IsOpen(int fd) => File.Exists($"/proc/self/fd/{fd}");
-
     [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
     private static partial int Pipe(Span<int> fds, int flags = 0x80000);
 }

@@ -92,6 +92,26 @@ public sealed class ValidationTests
         FluentActions.Invoking(() => WireMessages.Parse(bytes)).Should().Throw<DBusProtocolException>().WithMessage("*needs PATH and MEMBER*");
     }
 
+    [TestCase((byte)33, TestName = "Unknown header field 33 before PATH (33 mod 32 is PATH's code)")]
+    [TestCase((byte)35, TestName = "Unknown header field 35 before MEMBER (35 mod 32 is MEMBER's code)")]
+    [TestCase((byte)255, TestName = "Unknown header field 255")]
+    public void An_unknown_header_field_does_not_count_as_a_known_one(byte code)
+    {
+        var call = WireMessages.MethodCall(null);
+        byte[] unknown = [code, 1, (byte)'y', 0, 7, 0, 0, 0];
+        var bytes = new byte[call.Length + unknown.Length];
+        call.AsSpan(0, HeaderFieldsOffset).CopyTo(bytes);
+        unknown.CopyTo(bytes, HeaderFieldsOffset);
+        call.AsSpan(HeaderFieldsOffset).CopyTo(bytes.AsSpan(HeaderFieldsOffset + unknown.Length));
+        var fieldsLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), fieldsLength + (uint)unknown.Length);
+
+        using var message = WireMessages.Parse(bytes);
+
+        message.Path.Should().Be("/a");
+        message.Member.Should().Be("M");
+    }
+
     [Test]
     public void An_oversized_message_is_refused_before_its_body_is_read()
     {
