@@ -123,7 +123,7 @@ public sealed class PeerToolTests : BusTestBase
             });
             await EmitUntilAsync(line, 23);
 
-            (await line).Should().Contain("\"path\":\"" + TestService.Path + "\"").And.Contain("\"data\":[23]");
+            (await line.WaitAsync(PeerTimeout)).Should().Contain("\"path\":\"" + TestService.Path + "\"").And.Contain("\"data\":[23]");
         }
         finally
         {
