@@ -67,8 +67,7 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, _chain, images, _clock, _logger));
         }
 
-        _bus = await VirtualMediaBus.StartAsync(
-            Environment.GetEnvironmentVariable("DBUS_SYSTEM_BUS_ADDRESS"), _slots, _logger, cancellationToken);
+        _bus = await VirtualMediaBus.StartAsync(_slots, _logger, cancellationToken);
         _ = WatchBusAsync(_bus);
         _logger.LogInformation(
             "Serving {Count} slots ({Slots}) as {Name}", _slots.Count, string.Join(", ", _slots.Select(s => s.Name)), VirtualMediaNames.Service);
