@@ -23,7 +23,6 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly IShareMounter _shares;
     private readonly List<Slot> _slots = [];
-    private MediaChain? _chain;
     private VirtualMediaBus? _bus;
 
     /// <summary>Created by the host.</summary>
@@ -59,12 +58,12 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             _logger.LogWarning("TLS certificates of image servers are NOT verified (VerifyCertificates is false)");
         }
 
-        _chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
-        _chain.RemoveStale();
+        var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
+        chain.RemoveStale();
         var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares);
         foreach (var slotConfiguration in _configuration.Slots)
         {
-            _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, _chain, images, _clock, _logger));
+            _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, chain, images, _clock, _logger));
         }
 
         _bus = await VirtualMediaBus.StartAsync(_slots, _logger, cancellationToken);
@@ -99,8 +98,6 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
         {
             await _bus.DisposeAsync();
         }
-
-        _chain?.Dispose();
     }
 
     private async Task WatchBusAsync(VirtualMediaBus bus)
