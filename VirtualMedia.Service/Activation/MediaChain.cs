@@ -42,7 +42,7 @@ public sealed class MediaChain
     public async Task<SlotMedia> ActivateAsync(
         SlotConfiguration slot, PreparedImage? image, bool writeProtected, CancellationToken cancellationToken)
     {
-        var media = new SlotMedia(slot.Name, writeProtected, _logger) { Image = image };
+        var media = new SlotMedia(slot.Name, _logger) { Image = image };
         try
         {
             if (image is not null)

@@ -41,9 +41,6 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
         _shares = shares;
     }
 
-    /// <summary>The slots, in configuration order (for tests in-process).</summary>
-    public IReadOnlyList<Slot> Slots => _slots;
-
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -62,9 +62,6 @@ public sealed class Slot : IAsyncDisposable
     /// <summary>The property values as last published.</summary>
     public SlotStatus Status => _published;
 
-    /// <summary>The state right now.</summary>
-    public SlotState State => _machine.State;
-
     /// <summary>Starts the one-second tick; changes go to <paramref name="publisher"/> from now on.</summary>
     public void Start(ISlotPublisher publisher)
     {
