@@ -85,7 +85,14 @@ public sealed class GadgetComposer
             }
         }
 
-        Step(() => ClearIfSet(Path.Combine(dir, "UDC")));
+        Step(() =>
+        {
+            // Another slot's pick must see this UDC either bound or free, never half-way through the unbind.
+            lock (_bindLock)
+            {
+                ClearIfSet(Path.Combine(dir, "UDC"));
+            }
+        });
         Step(() => ClearIfSet(Path.Combine(dir, Lun, "file")));
         var link = Path.Combine(dir, ConfigLink);
         if (File.Exists(link) || Directory.Exists(link))

@@ -16,9 +16,38 @@ public sealed class UdcPicker(KernelPaths paths)
     private const string VhubSuffix = ".usb-vhub";
 
     /// <summary>Every UDC a gadget of ours may use, in order of preference.</summary>
-    public IReadOnlyList<string> Candidates()
+    public IReadOnlyList<string> Candidates() => Candidates(FindVhub());
+
+    /// <summary>The UDCs that a gadget is bound to now.</summary>
+    public IReadOnlySet<string> InUse()
     {
         var vhub = FindVhub();
+        return InUse(vhub, Candidates(vhub));
+    }
+
+    /// <summary>The first free UDC, skipping <paramref name="exclude"/>.</summary>
+    /// <exception cref="KernelException">EBUSY when every UDC is taken, ENODEV when there is none.</exception>
+    public string Pick(IReadOnlyCollection<string>? exclude = null)
+    {
+        // The candidates and their in-use check must describe the same hub: find it once for both.
+        var vhub = FindVhub();
+        var candidates = Candidates(vhub);
+        if (candidates.Count == 0)
+        {
+            throw new KernelException(
+                $"no USB device controller: neither a virtual hub under {paths.PlatformDevices} nor entries in {paths.UdcClass}",
+                KernelException.Enodev);
+        }
+
+        var used = InUse(vhub, candidates);
+        return candidates.FirstOrDefault(c => !used.Contains(c) && exclude?.Contains(c) != true)
+            ?? throw new KernelException(
+                $"every USB device controller is in use ({string.Join(", ", candidates)}): eject another medium first",
+                KernelException.Ebusy);
+    }
+
+    private List<string> Candidates(string? vhub)
+    {
         if (vhub is not null)
         {
             return Directory.EnumerateDirectories(vhub, Path.GetFileName(vhub) + ":p*")
@@ -37,8 +66,7 @@ public sealed class UdcPicker(KernelPaths paths)
             : [];
     }
 
-    /// <summary>The UDCs that a gadget is bound to now.</summary>
-    public IReadOnlySet<string> InUse()
+    private HashSet<string> InUse(string? vhub, List<string> candidates)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
         if (Directory.Exists(paths.GadgetRoot))
@@ -54,34 +82,15 @@ public sealed class UdcPicker(KernelPaths paths)
             }
         }
 
-        foreach (var candidate in Candidates())
+        foreach (var candidate in candidates)
         {
-            if (HasBoundGadget(DeviceDirectory(candidate)))
+            if (HasBoundGadget(DeviceDirectory(vhub, candidate)))
             {
                 used.Add(candidate);
             }
         }
 
         return used;
-    }
-
-    /// <summary>The first free UDC, skipping <paramref name="exclude"/>.</summary>
-    /// <exception cref="KernelException">EBUSY when every UDC is taken, ENODEV when there is none.</exception>
-    public string Pick(IReadOnlyCollection<string>? exclude = null)
-    {
-        var candidates = Candidates();
-        if (candidates.Count == 0)
-        {
-            throw new KernelException(
-                $"no USB device controller: neither a virtual hub under {paths.PlatformDevices} nor entries in {paths.UdcClass}",
-                KernelException.Enodev);
-        }
-
-        var used = InUse();
-        return candidates.FirstOrDefault(c => !used.Contains(c) && exclude?.Contains(c) != true)
-            ?? throw new KernelException(
-                $"every USB device controller is in use ({string.Join(", ", candidates)}): eject another medium first",
-                KernelException.Ebusy);
     }
 
     private string? FindVhub() =>
@@ -91,11 +100,8 @@ public sealed class UdcPicker(KernelPaths paths)
                 .FirstOrDefault()
             : null;
 
-    private string DeviceDirectory(string udc)
-    {
-        var vhub = FindVhub();
-        return vhub is not null ? Path.Combine(vhub, udc) : Path.Combine(paths.UdcClass, udc, "device");
-    }
+    private string DeviceDirectory(string? vhub, string udc) =>
+        vhub is not null ? Path.Combine(vhub, udc) : Path.Combine(paths.UdcClass, udc, "device");
 
     private static bool HasBoundGadget(string device) =>
         Directory.Exists(device)

@@ -81,15 +81,4 @@ internal sealed class NbdStreamReader
             await _stream.ReadExactlyAsync(destination[fromBuffer..], cancellationToken);
         }
     }
-
-    /// <summary>Reads and drops <paramref name="count"/> bytes.</summary>
-    public async ValueTask SkipAsync(long count, CancellationToken cancellationToken)
-    {
-        while (count > 0)
-        {
-            var chunk = (int)Math.Min(count, _buffer.Length);
-            await ReadAsync(chunk, cancellationToken);
-            count -= chunk;
-        }
-    }
 }

@@ -12,14 +12,11 @@ namespace VirtualMedia.Service.Activation;
 /// socket, then the NBD block device attached to that socket, then the USB gadget backed by it.
 /// A proxy slot starts at the block device: bmcweb already listens on the socket.
 /// </summary>
-public sealed class MediaChain : IDisposable
+public sealed class MediaChain
 {
     private readonly KernelSide _kernel;
     private readonly GadgetComposer _gadgets;
     private readonly ILogger _logger;
-
-    // Picking a free UDC and binding it must not interleave between slots, or two could take one port.
-    private readonly SemaphoreSlim _udcGate = new(1, 1);
 
     /// <summary>Creates the chain builder for one kernel side (real or sandbox).</summary>
     public MediaChain(KernelSide kernel, ILogger logger)
@@ -45,7 +42,7 @@ public sealed class MediaChain : IDisposable
     public async Task<SlotMedia> ActivateAsync(
         SlotConfiguration slot, PreparedImage? image, bool writeProtected, CancellationToken cancellationToken)
     {
-        var media = new SlotMedia(slot.Name, writeProtected, _logger) { Image = image };
+        var media = new SlotMedia(slot.Name, _logger) { Image = image };
         try
         {
             if (image is not null)
@@ -62,16 +59,12 @@ public sealed class MediaChain : IDisposable
             await device.AttachAsync(slot.UnixSocket, slot.TimeoutSeconds, slot.BlockSize, writeProtected, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
 
-            await _udcGate.WaitAsync(cancellationToken);
-            try
+            _gadgets.Create(new GadgetSpec(slot.Name, device.DevicePath, slot.MediaType, writeProtected));
+            media.RemoveGadget = () =>
             {
-                _gadgets.Create(new GadgetSpec(slot.Name, device.DevicePath, slot.MediaType, writeProtected));
-                media.RemoveGadget = () => RemoveGadgetAsync(slot.Name);
-            }
-            finally
-            {
-                _udcGate.Release();
-            }
+                _gadgets.Remove(slot.Name);
+                return Task.CompletedTask;
+            };
 
             return media;
         }
@@ -79,22 +72,6 @@ public sealed class MediaChain : IDisposable
         {
             await media.DisposeAsync();
             throw;
-        }
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => _udcGate.Dispose();
-
-    private async Task RemoveGadgetAsync(string slot)
-    {
-        await _udcGate.WaitAsync(CancellationToken.None);
-        try
-        {
-            _gadgets.Remove(slot);
-        }
-        finally
-        {
-            _udcGate.Release();
         }
     }
 }

@@ -13,15 +13,11 @@ public sealed class SlotMedia : IAsyncDisposable
     private readonly string _slot;
     private readonly ILogger _logger;
 
-    internal SlotMedia(string slot, bool writeProtected, ILogger logger)
+    internal SlotMedia(string slot, ILogger logger)
     {
         _slot = slot;
-        WriteProtected = writeProtected;
         _logger = logger;
     }
-
-    /// <summary>True when the host may not write.</summary>
-    public bool WriteProtected { get; }
 
     /// <summary>The first teardown step that failed, as an errno; 0 when all went well.</summary>
     public int TeardownErrno { get; private set; }

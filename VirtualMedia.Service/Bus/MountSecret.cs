@@ -96,7 +96,7 @@ public sealed partial class MountSecret : IDisposable
                 var wait = (int)Math.Clamp(deadline - Environment.TickCount64, 0, 200);
                 var poll = new PollFd { Fd = fd, Events = PollIn };
                 var ready = Poll(ref poll, 1, wait);
-                if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
+                if (ready < 0 && Marshal.GetLastPInvokeError() != Errno.EINTR)
                 {
                     throw new DBusErrnoException(Errno.EINVAL, "the secret file descriptor cannot be read");
                 }
@@ -114,7 +114,7 @@ public sealed partial class MountSecret : IDisposable
                 var count = Read(fd, ref buffer[length], (nint)(buffer.Length - length));
                 if (count < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() is EINTR or EAGAIN)
+                    if (Marshal.GetLastPInvokeError() is Errno.EINTR or Errno.EAGAIN)
                     {
                         continue;
                     }
@@ -145,8 +145,6 @@ public sealed partial class MountSecret : IDisposable
     }
 
     private const short PollIn = 0x001;
-    private const int EINTR = 4;
-    private const int EAGAIN = 11;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct PollFd

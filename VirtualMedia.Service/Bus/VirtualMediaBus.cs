@@ -20,15 +20,12 @@ public sealed class VirtualMediaBus : IAsyncDisposable
     public Task Completion => _connection.Completion;
 
     /// <summary>
-    /// Connects to <paramref name="address"/> (null: the system bus), registers every slot and only then
-    /// owns the name, so whoever sees the name finds every object.
+    /// Connects to the system bus, registers every slot and only then owns the name, so whoever sees
+    /// the name finds every object.
     /// </summary>
-    public static async Task<VirtualMediaBus> StartAsync(
-        string? address, IReadOnlyList<Slot> slots, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<VirtualMediaBus> StartAsync(IReadOnlyList<Slot> slots, ILogger logger, CancellationToken cancellationToken)
     {
-        var connection = address is null
-            ? await DBusConnection.ConnectSystemBusAsync(cancellationToken: cancellationToken)
-            : await DBusConnection.ConnectAsync(address, cancellationToken: cancellationToken);
+        var connection = await DBusConnection.ConnectSystemBusAsync(cancellationToken: cancellationToken);
         try
         {
             connection.Objects.AddObjectManager(VirtualMediaNames.Root);

@@ -79,7 +79,6 @@ public static class ConfigurationLoader
             var slots = ReadSlots(root, sandbox);
             return new ServiceConfiguration
             {
-                SourceFile = file,
                 InactivityTimeoutSeconds = (uint)OptionalInteger(
                     root, null, "InactivityTimeout", 0, int.MaxValue, ConfigurationDefaults.InactivityTimeoutSeconds),
                 AllowHttp = OptionalBoolean(root, "AllowHttp", false),

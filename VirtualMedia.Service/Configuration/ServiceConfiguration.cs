@@ -3,9 +3,6 @@ namespace VirtualMedia.Service.Configuration;
 /// <summary>Everything <c>/etc/virtual-media.json</c> says, validated.</summary>
 public sealed record ServiceConfiguration
 {
-    /// <summary>Where the configuration was read from (for messages).</summary>
-    public required string SourceFile { get; init; }
-
     /// <summary>Seconds without I/O after which an active slot is ejected; 0 disables it.</summary>
     public required uint InactivityTimeoutSeconds { get; init; }
 

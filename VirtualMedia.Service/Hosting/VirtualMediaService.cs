@@ -23,7 +23,6 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly IShareMounter _shares;
     private readonly List<Slot> _slots = [];
-    private MediaChain? _chain;
     private VirtualMediaBus? _bus;
 
     /// <summary>Created by the host.</summary>
@@ -42,9 +41,6 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
         _shares = shares;
     }
 
-    /// <summary>The slots, in configuration order (for tests in-process).</summary>
-    public IReadOnlyList<Slot> Slots => _slots;
-
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -59,16 +55,15 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             _logger.LogWarning("TLS certificates of image servers are NOT verified (VerifyCertificates is false)");
         }
 
-        _chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
-        _chain.RemoveStale();
+        var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
+        chain.RemoveStale();
         var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares);
         foreach (var slotConfiguration in _configuration.Slots)
         {
-            _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, _chain, images, _clock, _logger));
+            _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, chain, images, _clock, _logger));
         }
 
-        _bus = await VirtualMediaBus.StartAsync(
-            Environment.GetEnvironmentVariable("DBUS_SYSTEM_BUS_ADDRESS"), _slots, _logger, cancellationToken);
+        _bus = await VirtualMediaBus.StartAsync(_slots, _logger, cancellationToken);
         _ = WatchBusAsync(_bus);
         _logger.LogInformation(
             "Serving {Count} slots ({Slots}) as {Name}", _slots.Count, string.Join(", ", _slots.Select(s => s.Name)), VirtualMediaNames.Service);
@@ -100,8 +95,6 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
         {
             await _bus.DisposeAsync();
         }
-
-        _chain?.Dispose();
     }
 
     private async Task WatchBusAsync(VirtualMediaBus bus)

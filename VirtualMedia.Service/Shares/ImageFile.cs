@@ -11,7 +11,6 @@ public static partial class ImageFile
     private const uint StatxType = 0x1;
     private const uint StatxSize = 0x200;
     private const int StatxModeOffset = 28;
-    private const int StatxSizeOffset = 40;
     private const int StatxBufferSize = 256;
     private const ushort TypeMask = 0xF000;
     private const ushort RegularFile = 0x8000;

@@ -9,19 +9,6 @@ public sealed partial class KernelMountSystem : IMountSystem
     private const int MntDetach = 2;
     private const int UmountNoFollow = 8;
 
-    private readonly string _mountInfoPath;
-
-    /// <summary>Uses this process's mount table.</summary>
-    public KernelMountSystem()
-        : this("/proc/self/mountinfo")
-    {
-    }
-
-    internal KernelMountSystem(string mountInfoPath)
-    {
-        _mountInfoPath = mountInfoPath;
-    }
-
     /// <inheritdoc />
     public int Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data)
     {
@@ -35,7 +22,7 @@ public sealed partial class KernelMountSystem : IMountSystem
         Umount2Native(target, UmountNoFollow | (detach ? MntDetach : 0)) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <inheritdoc />
-    public IReadOnlyList<string> MountPoints() => MountInfo.ParseMountPoints(File.ReadAllText(_mountInfoPath));
+    public IReadOnlyList<string> MountPoints() => MountInfo.ParseMountPoints(File.ReadAllText("/proc/self/mountinfo"));
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int MountNative(string source, string target, string fileSystemType, nuint flags, nint data);

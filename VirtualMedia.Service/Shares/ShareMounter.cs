@@ -37,9 +37,6 @@ public sealed class ShareMounter
         _logger = logger;
     }
 
-    /// <summary>The runtime root all mounts live under.</summary>
-    public string Root => _options.Root;
-
     /// <summary>Mounts the share holding <paramref name="url"/>'s image and checks the image; throws <see cref="DBusErrnoException"/> with nothing left mounted.</summary>
     public async Task<MountedShare> MountAsync(string slot, ShareUrl url, ShareCredentials credentials, bool readWrite, CancellationToken cancellationToken)
     {
@@ -90,7 +87,7 @@ public sealed class ShareMounter
         }
     }
 
-    /// <summary>Unmounts everything mounted under <see cref="Root"/> (a previous run's leftovers), lazily when busy, and removes the empty mount directories.</summary>
+    /// <summary>Unmounts everything mounted under <see cref="ShareMounterOptions.Root"/> (a previous run's leftovers), lazily when busy, and removes the empty mount directories.</summary>
     public void RemoveLeftovers()
     {
         var prefix = Path.TrimEndingDirectorySeparator(_options.Root) + "/";

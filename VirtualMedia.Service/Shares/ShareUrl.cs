@@ -40,12 +40,6 @@ public abstract record ShareUrl
     /// <summary>Host as it appears in a mount source: IPv6 addresses in brackets where the syntax needs them.</summary>
     private protected string HostForSource => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host;
 
-    /// <summary>True when <paramref name="url"/> names a scheme this class handles (<c>smb://</c>, <c>cifs://</c>, <c>nfs://</c>).</summary>
-    public static bool IsShareUrl(string url) =>
-        url.StartsWith("smb://", StringComparison.OrdinalIgnoreCase)
-        || url.StartsWith("cifs://", StringComparison.OrdinalIgnoreCase)
-        || url.StartsWith("nfs://", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>Parses an <c>smb://</c> or <c>nfs://</c> URL; throws <see cref="DBusErrnoException"/> (EINVAL) when it is malformed.</summary>
     public static ShareUrl Parse(string url)
     {

@@ -20,6 +20,10 @@ public sealed class Slot : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
+
+    // Like the original service: a request that has not completed after Timeout + 5 s completes with EBUSY.
+    private readonly int _completionTimeoutSeconds;
+
     private ISlotPublisher? _publisher;
     private SlotStatus _published;
     private SlotMedia? _media;
@@ -43,9 +47,9 @@ public sealed class Slot : IAsyncDisposable
         _images = images;
         _clock = clock;
         _logger = logger;
-        // Like the original service: a request that has not completed after Timeout + 5 s completes with EBUSY.
+        _completionTimeoutSeconds = configuration.TimeoutSeconds + 5;
         _machine = new SlotStateMachine(
-            configuration.Name, inactivityTimeoutSeconds, TimeSpan.FromSeconds(configuration.TimeoutSeconds + 5), clock);
+            configuration.Name, inactivityTimeoutSeconds, TimeSpan.FromSeconds(_completionTimeoutSeconds), clock);
         _published = _machine.Status;
     }
 
@@ -57,9 +61,6 @@ public sealed class Slot : IAsyncDisposable
 
     /// <summary>The property values as last published.</summary>
     public SlotStatus Status => _published;
-
-    /// <summary>The state right now.</summary>
-    public SlotState State => _machine.State;
 
     /// <summary>Starts the one-second tick; changes go to <paramref name="publisher"/> from now on.</summary>
     public void Start(ISlotPublisher publisher)
@@ -79,8 +80,9 @@ public sealed class Slot : IAsyncDisposable
         }
         catch (Exception e)
         {
-            await RejectAsync(url.ForLog, e);
-            throw Failures.ToDBusError(e);
+            var error = Failures.ToDBusError(e);
+            await RejectAsync(url.ForLog, error);
+            throw error;
         }
 
         var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
@@ -107,8 +109,7 @@ public sealed class Slot : IAsyncDisposable
         {
             var step = _machine.BeginUnmount();
             _logger.LogInformation("{Slot}: unmounting {Url}", Name, _imageForLog);
-            await PublishAsync(step);
-            StartDeactivating();
+            await PublishAndFollowAsync(step);
         }
         finally
         {
@@ -130,8 +131,7 @@ public sealed class Slot : IAsyncDisposable
             if (step.Action == SlotAction.Deactivate)
             {
                 _logger.LogInformation("{Slot}: service stopping: ejecting {Url}", Name, _imageForLog);
-                await PublishAsync(step);
-                StartDeactivating();
+                await PublishAndFollowAsync(step);
             }
         }
         finally
@@ -175,9 +175,9 @@ public sealed class Slot : IAsyncDisposable
         }
     }
 
-    private async Task RejectAsync(string urlForLog, Exception reason)
+    private async Task RejectAsync(string urlForLog, DBusErrnoException reason)
     {
-        _logger.LogError("{Slot}: mount of {Url} refused: {Reason}", Name, urlForLog, Failures.ToDBusError(reason).ErrorMessage);
+        _logger.LogError("{Slot}: mount of {Url} refused: {Reason}", Name, urlForLog, reason.ErrorMessage);
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
@@ -240,11 +240,7 @@ public sealed class Slot : IAsyncDisposable
                 _ = WatchClientAsync(media);
             }
 
-            await PublishAsync(step);
-            if (step.Action == SlotAction.Deactivate)
-            {
-                StartDeactivating();
-            }
+            await PublishAndFollowAsync(step);
         }
         finally
         {
@@ -265,11 +261,7 @@ public sealed class Slot : IAsyncDisposable
 
             _logger.LogError("{Slot}: the NBD client ended with {Code}: ejecting {Url}", Name, exitCode, _imageForLog);
             var step = _machine.ProcessExited(exitCode);
-            await PublishAsync(step);
-            if (step.Action == SlotAction.Deactivate)
-            {
-                StartDeactivating();
-            }
+            await PublishAndFollowAsync(step);
         }
         finally
         {
@@ -341,23 +333,32 @@ public sealed class Slot : IAsyncDisposable
             case SlotAction.CancelActivation:
                 _logger.LogError(
                     "{Slot}: mount of {Url} did not finish within {Seconds} s: giving up (EBUSY)",
-                    Name, _imageForLog, Configuration.TimeoutSeconds + 5);
+                    Name, _imageForLog, _completionTimeoutSeconds);
                 await PublishAsync(step);
                 await _activation!.CancelAsync();
                 return;
             case SlotAction.Deactivate:
                 _logger.LogWarning("{Slot}: no I/O for the inactivity timeout: ejecting {Url}", Name, _imageForLog);
-                await PublishAsync(step);
-                StartDeactivating();
+                await PublishAndFollowAsync(step);
                 return;
             default:
                 if (step.Completion is not null)
                 {
-                    _logger.LogError("{Slot}: unmount did not finish within {Seconds} s (EBUSY)", Name, Configuration.TimeoutSeconds + 5);
+                    _logger.LogError("{Slot}: unmount did not finish within {Seconds} s (EBUSY)", Name, _completionTimeoutSeconds);
                 }
 
                 await PublishAsync(step);
                 return;
+        }
+    }
+
+    /// <summary>Publishes <paramref name="step"/>, then starts removing the media when it says so; the gate is held.</summary>
+    private async Task PublishAndFollowAsync(SlotStep step)
+    {
+        await PublishAsync(step);
+        if (step.Action == SlotAction.Deactivate)
+        {
+            StartDeactivating();
         }
     }
 

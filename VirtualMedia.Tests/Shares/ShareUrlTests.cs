@@ -90,12 +90,4 @@ public sealed class ShareUrlTests
         error.ErrorMessage.Should().Contain(reason);
         error.ErrorMessage.Should().NotContain("secret").And.NotContain("shadow");
     }
-
-    [TestCase("smb://h/s/a.iso", true)]
-    [TestCase("NFS://h/a.iso", true)]
-    [TestCase("cifs://h/s/a.iso", true)]
-    [TestCase("https://h/a.iso", false)]
-    [TestCase("smbx://h/a.iso", false)]
-    public void Share_schemes_are_recognised(string url, bool expected) =>
-        ShareUrl.IsShareUrl(url).Should().Be(expected);
 }
