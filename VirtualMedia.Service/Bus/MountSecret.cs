@@ -70,10 +70,16 @@ public sealed partial class MountSecret : IDisposable
         return new MountSecret(buffer, first, second - first - 1);
     }
 
-    /// <summary>Reads the pipe to its end (bmcweb closes it after writing), within <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Reads the pipe up to the secret's second NUL, within <paramref name="timeout"/>, in as many pieces as it comes.
+    /// </summary>
+    /// <remarks>
+    /// Never waits for end-of-file: bmcweb before Feb 2025 holds the write end open until Mount's reply arrives,
+    /// and today's writes asynchronously, possibly after the call was sent (CONTRACT.md §1).
+    /// </remarks>
     public static async Task<MountSecret> ReadAsync(SafeFileHandle pipe, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        // poll() bounds every wait: a writer that never closes its end cannot hold a D-Bus call forever.
+        // poll() bounds every wait: a writer that never completes the secret cannot hold a D-Bus call forever.
         return await Task.Run(() => ReadBlocking(pipe, timeout, cancellationToken), cancellationToken);
     }
 
@@ -105,7 +111,8 @@ public sealed partial class MountSecret : IDisposable
                 {
                     if (Environment.TickCount64 >= deadline)
                     {
-                        throw new DBusErrnoException(Errno.EINVAL, "the secret pipe was not closed by its writer in time");
+                        throw new DBusErrnoException(
+                            Errno.EINVAL, $"the secret did not arrive within {timeout.TotalSeconds:0.#} s (no second NUL byte)");
                     }
 
                     continue;
@@ -124,13 +131,20 @@ public sealed partial class MountSecret : IDisposable
 
                 if (count == 0)
                 {
-                    return Parse(buffer.AsSpan(0, length));
+                    throw new DBusErrnoException(
+                        Errno.EINVAL, "the secret pipe was closed before the secret's second NUL byte");
                 }
 
                 length += (int)count;
                 if (length > MaxLength)
                 {
                     throw new DBusErrnoException(Errno.EINVAL, $"the secret is longer than {MaxLength} bytes");
+                }
+
+                // Complete at the second NUL; Parse refuses anything that came after it in the same read.
+                if (buffer.AsSpan(0, length).Count((byte)0) >= 2)
+                {
+                    return Parse(buffer.AsSpan(0, length));
                 }
             }
         }

@@ -75,7 +75,7 @@ public sealed class MountSecretTests
     }
 
     [Test]
-    public async Task A_pipe_is_read_to_its_end()
+    public async Task A_closed_pipe_holding_the_secret_is_read()
     {
         using var pipe = SecretPipe.Holding("user", "pass");
 
@@ -99,14 +99,80 @@ public sealed class MountSecretTests
     }
 
     [Test]
-    public async Task A_pipe_never_closed_is_EINVAL_after_the_timeout()
+    public async Task A_pipe_whose_writer_stays_open_is_read_up_to_the_second_NUL()
     {
+        // bmcweb before Feb 2025 closes its write end only when Mount's reply has arrived.
         using var pipe = new SecretPipe();
         pipe.Write("user\0pass\0"u8.ToArray());
+
+        using var secret = await MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        secret.User.Should().Be("user");
+        Encoding.UTF8.GetString(secret.Password).Should().Be("pass");
+    }
+
+    [Test]
+    public async Task A_secret_arriving_in_pieces_is_put_together()
+    {
+        using var pipe = new SecretPipe();
+        var reading = MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None);
+        foreach (var piece in new[] { "ad", "min\0p", "ä", ",ss" })
+        {
+            pipe.Write(Encoding.UTF8.GetBytes(piece));
+            await Task.Delay(50);
+            reading.IsCompleted.Should().BeFalse("the secret is complete only at its second NUL");
+        }
+
+        pipe.Write("\0"u8.ToArray());
+
+        using var secret = await reading.WaitAsync(TimeSpan.FromSeconds(10));
+        secret.User.Should().Be("admin");
+        Encoding.UTF8.GetString(secret.Password).Should().Be("pä,ss");
+    }
+
+    [Test]
+    public async Task A_missing_second_NUL_is_EINVAL_at_the_deadline()
+    {
+        using var pipe = new SecretPipe();
+        pipe.Write("user\0pass"u8.ToArray());
 
         var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromMilliseconds(300), CancellationToken.None);
 
         (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+    }
+
+    [TestCase("user\0pass")]
+    [TestCase("")]
+    public async Task A_missing_second_NUL_is_EINVAL_at_end_of_file(string text)
+    {
+        using var pipe = SecretPipe.HoldingBytes(Encoding.UTF8.GetBytes(text));
+
+        var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+    }
+
+    [Test]
+    public async Task Bytes_after_the_second_NUL_in_the_same_read_are_EINVAL()
+    {
+        using var pipe = new SecretPipe();
+        pipe.Write("user\0pass\0extra"u8.ToArray());
+
+        var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+    }
+
+    [Test]
+    public async Task More_than_1024_bytes_without_a_second_NUL_are_EINVAL_while_the_writer_stays_open()
+    {
+        using var pipe = new SecretPipe();
+        pipe.Write(Encoding.UTF8.GetBytes("user\0" + new string('p', 2000)));
+
+        var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.ErrorMessage.Should().Contain("1024");
     }
 
     [Test]
