@@ -24,13 +24,15 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
         _slot = slot;
         _logger = logger;
         Path = VirtualMediaNames.PathOf(slot.Configuration);
-        Interfaces = [MountPointInterface(), ProcessInterface(), StatsInterface(), ModeInterface()];
+        // bmcweb walks the interfaces in this order and the last to set ConnectedVia wins: Process (Active: "Applet")
+        // before MountPoint (ImageURL: "URI"), so a legacy URL mount reads URI and a proxy mount Applet (CONTRACT.md §1).
+        Interfaces = [ProcessInterface(), MountPointInterface(), StatsInterface(), ModeInterface()];
     }
 
     /// <summary>The object path.</summary>
     public string Path { get; }
 
-    /// <summary>The slot's four interfaces, in the order introspection lists them.</summary>
+    /// <summary>The slot's four interfaces, in the order introspection and GetManagedObjects list them.</summary>
     public IReadOnlyList<DBusInterface> Interfaces { get; }
 
     private SlotConfiguration Configuration => _slot.Configuration;

@@ -26,8 +26,10 @@ public sealed partial class SecretPipe : IDisposable
     public SafeFileHandle ReadEnd => _readEnd;
 
     /// <summary>A pipe already holding <c>user\0password\0</c> with its write end closed.</summary>
-    public static SecretPipe Holding(string user, string password) =>
-        HoldingBytes(System.Text.Encoding.UTF8.GetBytes(user + "\0" + password + "\0"));
+    public static SecretPipe Holding(string user, string password) => HoldingBytes(Bytes(user, password));
+
+    /// <summary>The secret as bmcweb writes it: <c>user\0password\0</c>.</summary>
+    public static byte[] Bytes(string user, string password) => System.Text.Encoding.UTF8.GetBytes(user + "\0" + password + "\0");
 
     /// <summary>A pipe holding exactly <paramref name="bytes"/>, write end closed.</summary>
     public static SecretPipe HoldingBytes(byte[] bytes)

@@ -2,6 +2,7 @@ using VirtualMedia.DBus;
 using VirtualMedia.Nbd;
 using VirtualMedia.Nbd.Sources;
 using VirtualMedia.Tests.Infrastructure;
+using VirtualMedia.Tests.Service.Redfish;
 
 namespace VirtualMedia.Tests.Service;
 
@@ -163,6 +164,65 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
     }
 
     [Test]
+    public async Task Redfish_shows_an_empty_slot_of_each_mode_as_not_inserted()
+    {
+        var legacy = await RedfishViewAsync(ServiceRig.LegacyPath(3));
+        legacy.Inserted.Should().BeFalse();
+        legacy.ConnectedVia.Should().Be("NotConnected");
+        legacy.Image.Should().BeNull();
+        legacy.WriteProtected.Should().BeTrue();
+        legacy.WebSocketEndpoint.Should().BeNull();
+
+        var proxy = await RedfishViewAsync(ServiceRig.ProxyPath(0));
+        proxy.Inserted.Should().BeFalse();
+        proxy.ConnectedVia.Should().Be("NotConnected");
+        proxy.TransferProtocolType.Should().Be("OEM");
+        proxy.WebSocketEndpoint.Should().Be("/nbd/0");
+    }
+
+    [Test]
+    public async Task Redfish_shows_an_active_legacy_mount_as_connected_via_URI()
+    {
+        var path = ServiceRig.LegacyPath(2);
+        var url = Nginx.HttpsUrl("images/install.iso");
+        (await Rig.MountWithIntAsync(path, url, false)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+
+        var view = await RedfishViewAsync(path);
+
+        view.Should().BeEquivalentTo(new
+        {
+            Inserted = (bool?)true, ConnectedVia = "URI", Image = url, ImageName = "install.iso", TransferProtocolType = "HTTPS",
+            WriteProtected = true, WebSocketEndpoint = (string?)null,
+        });
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+        (await RedfishViewAsync(path)).Should().BeEquivalentTo(new { Inserted = (bool?)false, ConnectedVia = "NotConnected", Image = (string?)null });
+    }
+
+    [Test]
+    public async Task Redfish_shows_an_active_proxy_mount_as_connected_via_Applet()
+    {
+        var path = ServiceRig.ProxyPath(1);
+        var socket = (string)await Rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
+        var image = ServiceRig.WriteImage(Rig.Directory.Path, "applet.img", 1024 * 1024);
+        await using var browser = FileImageSource.Open(image, writable: false);
+        await using var listener = NbdUnixListener.Start(new NbdServer(new NbdExport(browser)), socket);
+        (await Rig.ProxyMountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+
+        var view = await RedfishViewAsync(path);
+
+        view.Should().BeEquivalentTo(new
+        {
+            Inserted = (bool?)true, ConnectedVia = "Applet", Image = (string?)null, TransferProtocolType = "OEM",
+            WriteProtected = true, WebSocketEndpoint = "/nbd/1",
+        });
+        (await Rig.UnmountAsync(path)).Should().BeTrue();
+        Rig.NextCompletion(path).Should().Be(0);
+    }
+
+    [Test]
     public async Task PropertiesChanged_announces_Active_ImageURL_and_ExitCode()
     {
         var path = ServiceRig.LegacyPath(2);
@@ -178,5 +238,12 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
             ServiceRig.Process + ".Active", ServiceRig.Process + ".ExitCode", ServiceRig.MountPoint + ".ImageURL",
             ServiceRig.MountPoint + ".RemainingInactivityTimeout",
         ]);
+    }
+
+    private async Task<RedfishVirtualMedia> RedfishViewAsync(string path)
+    {
+        using var reply = await Rig.Client.CallMethodAsync(
+            ServiceRig.Name, ServiceRig.Root, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", null, ServiceRig.CallTimeout);
+        return RedfishVirtualMedia.FromManagedObjects(reply, path);
     }
 }

@@ -3,8 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace VirtualMedia.Service.ImageSources.Http;
 
-/// <summary>Server certificate checks: the system store, plus the CAs of a configured directory, or nothing when
-/// verification is explicitly skipped.</summary>
+/// <summary>Server certificate checks: the system store, or — when a CA directory is configured — its CAs instead
+/// of the system store, or nothing when verification is explicitly skipped.</summary>
 internal static class CertificatePolicy
 {
     [System.Diagnostics.CodeAnalysis.SuppressMessage(
@@ -16,17 +16,17 @@ internal static class CertificatePolicy
             return (_, _, _, _) => true;
         }
 
+        if (string.IsNullOrEmpty(options.CaDirectory))
+        {
+            return (_, _, _, errors) => errors == SslPolicyErrors.None;
+        }
+
         var authorities = LoadAuthorities(options.CaDirectory);
         return (_, certificate, chain, errors) =>
         {
-            if (errors == SslPolicyErrors.None)
-            {
-                return true;
-            }
-
-            // A configured CA can fix an unknown issuer, never a wrong host name or a missing certificate.
-            if (errors != SslPolicyErrors.RemoteCertificateChainErrors || authorities.Count == 0
-                || certificate is null)
+            // The operator's CAs replace the system store: a chain the system trusts counts for nothing here. The
+            // host name and the certificate's presence are checked as always.
+            if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0 || authorities.Count == 0 || certificate is null)
             {
                 return false;
             }
@@ -43,7 +43,8 @@ internal static class CertificatePolicy
                 }
             }
 
-            return custom.Build(new X509Certificate2(certificate));
+            using var leaf = new X509Certificate2(certificate);
+            return custom.Build(leaf);
         };
     }
 
