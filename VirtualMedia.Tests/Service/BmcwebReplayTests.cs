@@ -192,8 +192,13 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
 
         view.Should().BeEquivalentTo(new
         {
-            Inserted = (bool?)true, ConnectedVia = "URI", Image = url, ImageName = "install.iso", TransferProtocolType = "HTTPS",
-            WriteProtected = true, WebSocketEndpoint = (string?)null,
+            Inserted = (bool?)true,
+            ConnectedVia = "URI",
+            Image = url,
+            ImageName = "install.iso",
+            TransferProtocolType = "HTTPS",
+            WriteProtected = true,
+            WebSocketEndpoint = (string?)null,
         });
         (await Rig.UnmountAsync(path)).Should().BeTrue();
         Rig.NextCompletion(path).Should().Be(0);
@@ -215,8 +220,12 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
 
         view.Should().BeEquivalentTo(new
         {
-            Inserted = (bool?)true, ConnectedVia = "Applet", Image = (string?)null, TransferProtocolType = "OEM",
-            WriteProtected = true, WebSocketEndpoint = "/nbd/1",
+            Inserted = (bool?)true,
+            ConnectedVia = "Applet",
+            Image = (string?)null,
+            TransferProtocolType = "OEM",
+            WriteProtected = true,
+            WebSocketEndpoint = "/nbd/1",
         });
         (await Rig.UnmountAsync(path)).Should().BeTrue();
         Rig.NextCompletion(path).Should().Be(0);
