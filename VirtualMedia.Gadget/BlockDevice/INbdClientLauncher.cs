@@ -5,6 +5,9 @@ public interface INbdClientLauncher
 {
     /// <summary>Starts the client; <paramref name="output"/> receives each line it prints.</summary>
     IRunningNbdClient Start(NbdClientArguments arguments, Action<string> output);
+
+    /// <summary>Asks the kernel to drop whatever connection <paramref name="device"/> (<c>/dev/nbd0</c>) has (<c>nbd-client -d</c>).</summary>
+    Task DisconnectAsync(string device, CancellationToken cancellationToken);
 }
 
 /// <summary>A started NBD client.</summary>

@@ -17,6 +17,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
 {
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan StaleDisconnectLimit = TimeSpan.FromSeconds(5);
 
     private readonly KernelSide _kernel;
     private readonly string _slot;
@@ -48,6 +49,47 @@ public sealed class NbdBlockDevice : IAsyncDisposable
 
     /// <summary>The device's size in bytes as the kernel reports it; 0 when nothing is attached.</summary>
     public long SizeBytes => ReadSectors() * 512;
+
+    /// <summary>Refuses a device that something else holds: a mount on it could only fail later.</summary>
+    /// <exception cref="KernelException">EBUSY when the device has a size, that is, a connection.</exception>
+    public void EnsureFree()
+    {
+        if (SizeBytes > 0)
+        {
+            throw new KernelException(
+                $"{Device} is in use: another NBD client is attached to it ({SizeBytes} bytes)", KernelException.Ebusy);
+        }
+    }
+
+    /// <summary>
+    /// Disconnects the device when a connection is left on it (a killed predecessor's orphaned nbd-client,
+    /// whose server is gone) and waits until the kernel has dropped it; true when there was one.
+    /// </summary>
+    /// <exception cref="KernelException">EBUSY when the device still has a size after the disconnect.</exception>
+    public async Task<bool> DisconnectStaleAsync(CancellationToken cancellationToken)
+    {
+        if (ReadSectors() == 0)
+        {
+            return false;
+        }
+
+        await _kernel.NbdClients.DisconnectAsync(DevicePath, cancellationToken);
+        var clock = Stopwatch.StartNew();
+        var delay = FirstPoll;
+        while (ReadSectors() != 0)
+        {
+            if (clock.Elapsed > StaleDisconnectLimit)
+            {
+                throw new KernelException(
+                    $"{Device} still has a connection {StaleDisconnectLimit.TotalSeconds:0} s after the disconnect", KernelException.Ebusy);
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = delay * 2 < LongestPoll ? delay * 2 : LongestPoll;
+        }
+
+        return true;
+    }
 
     /// <summary>Reads and writes completed since the attachment.</summary>
     public BlockDeviceStatistics ReadStatistics() => ReadRawStatistics().Since(_baseline);

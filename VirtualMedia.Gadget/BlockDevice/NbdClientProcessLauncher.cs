@@ -10,7 +10,23 @@ public sealed class NbdClientProcessLauncher(string program) : INbdClientLaunche
     public IRunningNbdClient Start(NbdClientArguments arguments, Action<string> output)
     {
         var process = StartProcess(program, arguments.ToCommandLine(), output);
-        return new RunningProcess(program, arguments.Device, process);
+        return new RunningProcess(this, arguments.Device, process);
+    }
+
+    /// <inheritdoc />
+    public async Task DisconnectAsync(string device, CancellationToken cancellationToken)
+    {
+        // nbd-client -d issues NBD_DISCONNECT and NBD_CLEAR_SOCK on the device.
+        using var disconnect = StartProcess(program, ["-d", device], _ => { });
+        try
+        {
+            await disconnect.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            disconnect.Kill();
+            throw;
+        }
     }
 
     private static Process StartProcess(string program, IEnumerable<string> arguments, Action<string> output)
@@ -51,13 +67,13 @@ public sealed class NbdClientProcessLauncher(string program) : INbdClientLaunche
 
     private sealed class RunningProcess : IRunningNbdClient
     {
-        private readonly string _program;
+        private readonly NbdClientProcessLauncher _launcher;
         private readonly string _device;
         private readonly Process _process;
 
-        public RunningProcess(string program, string device, Process process)
+        public RunningProcess(NbdClientProcessLauncher launcher, string device, Process process)
         {
-            _program = program;
+            _launcher = launcher;
             _device = device;
             _process = process;
             Exited = WaitAsync();
@@ -65,20 +81,7 @@ public sealed class NbdClientProcessLauncher(string program) : INbdClientLaunche
 
         public Task<int> Exited { get; }
 
-        public async Task DisconnectAsync(CancellationToken cancellationToken)
-        {
-            // nbd-client -d issues NBD_DISCONNECT and NBD_CLEAR_SOCK on the device.
-            using var disconnect = StartProcess(_program, ["-d", _device], _ => { });
-            try
-            {
-                await disconnect.WaitForExitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                disconnect.Kill();
-                throw;
-            }
-        }
+        public Task DisconnectAsync(CancellationToken cancellationToken) => _launcher.DisconnectAsync(_device, cancellationToken);
 
         public void Kill()
         {

@@ -117,6 +117,10 @@ public sealed class GadgetComposer
         _logger.LogInformation("{Slot}: gadget removed", slot);
     }
 
+    /// <summary>Refuses a new gadget before anything is built when no USB device controller is free.</summary>
+    /// <exception cref="KernelException">EBUSY when every UDC is taken, ENODEV when there is none.</exception>
+    public void EnsureFreeUdc() => _udcs.Pick();
+
     /// <summary>Removes every gadget of ours (left by a killed process); returns the slots cleaned.</summary>
     public IReadOnlyList<string> RemoveStale()
     {

@@ -17,6 +17,14 @@ public sealed class SandboxNbdClientLauncher(KernelPaths paths) : INbdClientLaun
     public IRunningNbdClient Start(NbdClientArguments arguments, Action<string> output) =>
         new Running(paths, arguments, output);
 
+    /// <inheritdoc />
+    /// <remarks>The sandbox's clients live in the service's process and end with it: only the size can be left over.</remarks>
+    public Task DisconnectAsync(string device, CancellationToken cancellationToken)
+    {
+        SandboxBlockDevice.Reset(paths, Path.GetFileName(device));
+        return Task.CompletedTask;
+    }
+
     /// <summary>Where the sandbox exports the block device <paramref name="device"/> (<c>nbd0</c>).</summary>
     public static string ExportSocket(KernelPaths paths, string device) => paths.DeviceNode(device) + ".sock";
 

@@ -26,13 +26,40 @@ public sealed class MediaChain
         _gadgets = new GadgetComposer(kernel, logger);
     }
 
-    /// <summary>Removes gadgets a killed predecessor left behind (a restart must leave nothing stale).</summary>
-    public void RemoveStale()
+    /// <summary>
+    /// Removes what a killed predecessor left behind (a restart must leave nothing stale): its gadgets first, as they
+    /// hold the block devices, then any connection still on the slots' NBD devices.
+    /// </summary>
+    public async Task RemoveStaleAsync(IEnumerable<SlotConfiguration> slots, CancellationToken cancellationToken)
     {
         foreach (var slot in _gadgets.RemoveStale())
         {
             _logger.LogWarning("{Slot}: removed the USB gadget a previous run left behind", slot);
         }
+
+        foreach (var slot in slots)
+        {
+            var device = new NbdBlockDevice(_kernel, slot.Name, slot.NbdDevice, _logger);
+            try
+            {
+                if (await device.DisconnectStaleAsync(cancellationToken))
+                {
+                    _logger.LogWarning("{Slot}: disconnected {Device}, which a previous run left connected", slot.Name, slot.NbdDevice);
+                }
+            }
+            catch (KernelException e)
+            {
+                _logger.LogError("{Slot}: {Reason}", slot.Name, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Refuses a mount that could only fail later: the slot's NBD device is held by someone else, or no UDC is free.</summary>
+    /// <exception cref="KernelException">EBUSY (or ENODEV when there is no UDC at all).</exception>
+    public void EnsureAvailable(SlotConfiguration slot)
+    {
+        new NbdBlockDevice(_kernel, slot.Name, slot.NbdDevice, _logger).EnsureFree();
+        _gadgets.EnsureFreeUdc();
     }
 
     /// <summary>

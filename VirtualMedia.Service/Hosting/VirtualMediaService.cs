@@ -56,7 +56,7 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
         }
 
         var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
-        chain.RemoveStale();
+        await chain.RemoveStaleAsync(_configuration.Slots, cancellationToken);
         var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares);
         foreach (var slotConfiguration in _configuration.Slots)
         {

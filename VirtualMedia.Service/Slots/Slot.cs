@@ -73,17 +73,7 @@ public sealed class Slot : IAsyncDisposable
     public async Task MountLegacyAsync(ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
     {
         await BeginMountAsync();
-        PreparedImage image;
-        try
-        {
-            image = await _images.OpenAsync(Name, url, readWrite, secret, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            var error = Failures.ToDBusError(e);
-            await RejectAsync(url.ForLog, error);
-            throw error;
-        }
+        var image = await CheckBeforeAcceptingAsync(url.ForLog, () => _images.OpenAsync(Name, url, readWrite, secret, cancellationToken));
 
         var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
         if (readWrite && writeProtected)
@@ -98,6 +88,7 @@ public sealed class Slot : IAsyncDisposable
     public async Task MountProxyAsync()
     {
         await BeginMountAsync();
+        await CheckBeforeAcceptingAsync(Configuration.UnixSocket, () => Task.FromResult(true));
         await AcceptAsync(string.Empty, Configuration.UnixSocket, true, token => _chain.ActivateAsync(Configuration, null, true, token));
     }
 
@@ -172,6 +163,25 @@ public sealed class Slot : IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Mount's early checks, answered as a D-Bus error before <c>true</c>: the kernel side first (the slot's NBD
+    /// device free, a UDC free), then <paramref name="check"/>; a failure returns the slot to Ready.
+    /// </summary>
+    private async Task<T> CheckBeforeAcceptingAsync<T>(string urlForLog, Func<Task<T>> check)
+    {
+        try
+        {
+            _chain.EnsureAvailable(Configuration);
+            return await check();
+        }
+        catch (Exception e)
+        {
+            var error = Failures.ToDBusError(e);
+            await RejectAsync(urlForLog, error);
+            throw error;
         }
     }
 

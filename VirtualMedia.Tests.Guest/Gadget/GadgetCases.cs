@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Udc;
+using VirtualMedia.Service.Activation;
+using VirtualMedia.Service.Configuration;
 using VirtualMedia.Tests.Guest.Runner;
 using static VirtualMedia.Tests.Guest.Runner.Checks;
 
@@ -17,6 +20,7 @@ internal static class GadgetCases
     [
         new("FirstMountAfterBootIsKept", FirstMountAfterBootIsKept),
         new("StaleGadgetIsRemovedAtStart", StaleGadgetIsRemovedAtStart),
+        new("StaleNbdConnectionIsDisconnectedAtStart", StaleNbdConnectionIsDisconnectedAtStart),
         new("UsbStickShowsTheImage", UsbStickShowsTheImage),
         new("CdShowsTheImage", CdShowsTheImage),
         new("WriteProtectedRefusesWrites", WriteProtectedRefusesWrites),
@@ -40,18 +44,38 @@ internal static class GadgetCases
 
     private static async Task StaleGadgetIsRemovedAtStart(CaseLog log, CancellationToken cancellationToken)
     {
-        // A run killed with SIGKILL leaves its gadget bound to a block device whose server is gone;
-        // the next run's composer starts by removing it.
+        // A run killed with SIGKILL leaves its gadget bound to a block device that its orphaned nbd-client keeps
+        // connected to a socket whose server is gone; the next run's start removes both, gadget first.
         var udc = await StaleGadgetMaker.MountInAProcessAndKillItAsync("Slot_1", log, cancellationToken);
         var disk = HostDisk.Find(udc, "sd");
         Check(disk is not null, $"the killed process's disk behind {udc} is not there");
+        var device = new NbdBlockDevice(Kernel, "Slot_1", "nbd1", log);
+        Check(device.SizeBytes > 0, "the killed process's nbd1 is not connected any more");
 
-        var removed = new GadgetComposer(Kernel, log).RemoveStale();
-        Check(removed.SequenceEqual(["Slot_1"]), $"removed [{string.Join(", ", removed)}], expected [Slot_1]");
+        var slot = new SlotConfiguration("Slot_1", SlotMode.Legacy, "", "nbd1", "/run/vm-guest/nbd1.sock", 30, 512, MediaType.UsbStick);
+        await new MediaChain(Kernel, log).RemoveStaleAsync([slot], cancellationToken);
+
         Check(!Directory.Exists(new GadgetComposer(Kernel, log).DirectoryOf("Slot_1")), "the stale gadget's directory is still there");
         await HostDisk.WaitGoneAsync(disk!, cancellationToken);
         Check(!new UdcPicker(Kernel.Paths).InUse().Contains(udc), $"{udc} still counts as used");
-        await StaleGadgetMaker.ReleaseAsync(Kernel, log, cancellationToken);
+        Check(device.SizeBytes == 0, $"nbd1 is still connected ({device.SizeBytes} bytes)");
+    }
+
+    private static async Task StaleNbdConnectionIsDisconnectedAtStart(CaseLog log, CancellationToken cancellationToken)
+    {
+        // A proxy slot's nbd-client outlives a killed service while bmcweb still serves its socket: nbd3 stays
+        // connected, and the next run's start disconnects it (nbd-client -d) before any Mount needs it.
+        var composer = new GadgetComposer(Kernel, log);
+        await using var rig = await SlotRig.AttachAsync(Kernel, composer, "Slot_3", 3, writeProtected: true, log, cancellationToken);
+        Check(rig.Device.SizeBytes > 0, "nbd3 is not connected");
+
+        var slot = new SlotConfiguration("Slot_3", SlotMode.Proxy, "/nbd/3", "nbd3", "/run/vm-guest/Slot_3.sock", 30, 512, MediaType.UsbStick);
+        await new MediaChain(Kernel, log).RemoveStaleAsync([slot], cancellationToken);
+
+        Check(rig.Device.SizeBytes == 0, $"nbd3 is still connected ({rig.Device.SizeBytes} bytes)");
+        Check(log.Text.Contains("disconnected nbd3", StringComparison.Ordinal), "no warning that nbd3 was disconnected");
+        var exited = await rig.Device.Exited.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        log.Write($"the left-over nbd-client ended with {exited}");
     }
 
     private static async Task UsbStickShowsTheImage(CaseLog log, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Tests.Guest.Runner;
@@ -54,18 +53,6 @@ internal static class StaleGadgetMaker
         {
             child.Kill();
             await child.WaitForExitAsync(cancellationToken);
-        }
-    }
-
-    /// <summary>Detaches the block device the killed child's orphaned nbd-client still holds.</summary>
-    public static async Task ReleaseAsync(KernelSide kernel, CaseLog log, CancellationToken cancellationToken)
-    {
-        var disconnect = Process.Start(kernel.Paths.NbdClient, ["-d", kernel.Paths.DeviceNode("nbd" + Nbd)]);
-        await disconnect.WaitForExitAsync(cancellationToken);
-        log.Write($"nbd-client -d /dev/nbd{Nbd} exited {disconnect.ExitCode}");
-        while (new NbdBlockDevice(kernel, "Slot_1", "nbd" + Nbd, log).SizeBytes > 0)
-        {
-            await Task.Delay(20, cancellationToken);
         }
     }
 }

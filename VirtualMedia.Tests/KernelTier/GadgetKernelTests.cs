@@ -9,7 +9,7 @@ public sealed class GadgetKernelTests : KernelVmSuite
 {
     private static readonly string[] Cases =
     [
-        "FirstMountAfterBootIsKept", "StaleGadgetIsRemovedAtStart", "UsbStickShowsTheImage", "CdShowsTheImage",
+        "FirstMountAfterBootIsKept", "StaleGadgetIsRemovedAtStart", "StaleNbdConnectionIsDisconnectedAtStart", "UsbStickShowsTheImage", "CdShowsTheImage",
         "WriteProtectedRefusesWrites", "UnbindRemovesTheDisk", "TwoSlotsOnTwoUdcs",
     ];
 

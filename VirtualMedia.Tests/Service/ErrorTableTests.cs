@@ -198,6 +198,56 @@ public sealed class ErrorTableTests : NginxServiceFixture
     }
 
     [Test]
+    public async Task Mount_on_a_slot_whose_NBD_device_another_client_holds_is_EBUSY_before_true()
+    {
+        var size = Path.Combine(Rig.Sandbox, "sys/block/nbd2/size");
+        await File.WriteAllTextAsync(size, "2048\n");
+        try
+        {
+            var error = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(2), Nginx.HttpsUrl("images/disk.img"), false));
+
+            error.ErrorName.Should().Be(Busy);
+            error.ErrorMessage.Should().Contain("nbd2").And.Contain("in use");
+            await ExpectReadyAsync(ServiceRig.LegacyPath(2));
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(size, "0\n");
+        }
+    }
+
+    [Test]
+    public async Task Mount_with_every_UDC_taken_is_EBUSY_before_true()
+    {
+        // Gadgets of someone else's, one bound to each UDC the sandbox has.
+        var gadgets = Path.Combine(Rig.Sandbox, "sys/kernel/config/usb_gadget");
+        var others = Directory.GetDirectories(Path.Combine(Rig.Sandbox, "sys/class/udc")).Select((udc, i) =>
+        {
+            var gadget = Directory.CreateDirectory(Path.Combine(gadgets, $"someone-else-{i}")).FullName;
+            File.WriteAllText(Path.Combine(gadget, "UDC"), Path.GetFileName(udc) + "\n");
+            return gadget;
+        }).ToList();
+        try
+        {
+            var proxy = await RefusedAsync(() => Rig.ProxyMountAsync(ServiceRig.ProxyPath(0)));
+            var legacy = await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(3), Nginx.HttpsUrl("images/disk.img"), false));
+
+            foreach (var error in new[] { proxy, legacy })
+            {
+                error.ErrorName.Should().Be(Busy);
+                error.ErrorMessage.Should().Contain("every USB device controller is in use");
+            }
+
+            await ExpectReadyAsync(ServiceRig.ProxyPath(0));
+            await ExpectReadyAsync(ServiceRig.LegacyPath(3));
+        }
+        finally
+        {
+            others.ForEach(gadget => Directory.Delete(gadget, recursive: true));
+        }
+    }
+
+    [Test]
     public async Task Every_refusal_is_logged_as_an_error_naming_the_slot()
     {
         await RefusedAsync(() => Rig.MountWithIntAsync(ServiceRig.LegacyPath(3), "gopher://x/y.iso", false));
