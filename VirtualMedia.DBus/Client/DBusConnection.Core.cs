@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 
@@ -36,7 +37,7 @@ public sealed partial class DBusConnection
         _isBus = isBus;
         _leftover = leftover;
         UnixFdsSupported = unixFds;
-        _parser = new MessageParser(options.MaxMessageSize);
+        _parser = new MessageParser();
         Objects = options.Objects ?? new DBusObjectTree();
         _timeouts = new Timer(static state => ((DBusConnection)state!).ExpireCalls(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -332,20 +333,43 @@ public sealed partial class DBusConnection
         _leftover.CopyTo(buffer, 0);
         var start = 0;
         var end = _leftover.Length;
+        var skip = 0;
         try
         {
             while (true)
             {
-                while (end - start >= MessageParser.FixedHeaderLength)
+                while (end > start)
                 {
-                    var frame = _parser.FrameLength(buffer.AsSpan(start, MessageParser.FixedHeaderLength));
-                    if (end - start < frame)
+                    if (skip > 0)
+                    {
+                        var skipped = Math.Min(skip, end - start);
+                        start += skipped;
+                        skip -= skipped;
+                        continue;
+                    }
+
+                    if (end - start < MessageParser.FixedHeaderLength)
                     {
                         break;
                     }
 
-                    var message = Parse(buffer.AsSpan(start, frame), fds);
-                    start += frame;
+                    var frame = MessageParser.ReadFrame(buffer.AsSpan(start, MessageParser.FixedHeaderLength));
+                    var needed = Needed(frame);
+                    if (end - start < needed)
+                    {
+                        break;
+                    }
+
+                    if (frame.Length > _options.MaxMessageSize)
+                    {
+                        // Only its header was buffered (when that fits the limit); the rest is dropped as it arrives.
+                        Refuse(buffer.AsSpan(start, needed), fds, DBusErrorNames.LimitsExceeded, $"message of {frame.Length} bytes exceeds the limit of {_options.MaxMessageSize}");
+                        skip = frame.Length;
+                        continue;
+                    }
+
+                    var message = Parse(buffer.AsSpan(start, frame.Length), fds, frame);
+                    start += frame.Length;
                     if (message is not null)
                     {
                         Dispatch(message);
@@ -386,6 +410,13 @@ public sealed partial class DBusConnection
         }
     }
 
+    // How much of a message must be buffered before it is handled: all of it, or of one over the limit
+    // only its header (when the header fits the limit), so what is buffered never exceeds the limit.
+    private int Needed(MessageFrame frame) =>
+        frame.Length <= _options.MaxMessageSize ? frame.Length
+        : frame.HeaderLength <= _options.MaxMessageSize ? frame.HeaderLength
+        : MessageParser.FixedHeaderLength;
+
     private (byte[] Buffer, int Start, int End) MakeRoom(byte[] buffer, int start, int end)
     {
         if (start == end)
@@ -394,7 +425,7 @@ public sealed partial class DBusConnection
         }
 
         var needed = end - start >= MessageParser.FixedHeaderLength
-            ? _parser.FrameLength(buffer.AsSpan(start, MessageParser.FixedHeaderLength))
+            ? Needed(MessageParser.ReadFrame(buffer.AsSpan(start, MessageParser.FixedHeaderLength)))
             : MessageParser.FixedHeaderLength;
         if (buffer.Length - start >= needed && end < buffer.Length)
         {
@@ -406,7 +437,7 @@ public sealed partial class DBusConnection
         return (target, 0, end - start);
     }
 
-    private DBusMessage? Parse(ReadOnlySpan<byte> frame, Queue<SafeFileHandle> fds)
+    private DBusMessage? Parse(ReadOnlySpan<byte> frame, Queue<SafeFileHandle> fds, MessageFrame layout)
     {
         var bytes = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.CopyTo(bytes);
@@ -419,6 +450,12 @@ public sealed partial class DBusConnection
                 return message;
             }
         }
+        catch (DBusProtocolException e)
+        {
+            message.Dispose();
+            Refuse(frame[..layout.HeaderLength], fds, DBusErrorNames.InvalidArgs, e.Message);
+            return null;
+        }
         catch
         {
             message.Dispose();
@@ -427,6 +464,51 @@ public sealed partial class DBusConnection
 
         message.Dispose();
         return null;
+    }
+
+    /// <summary>Drops one message whose frame is sane but which is too big or malformed, answering it when it can.</summary>
+    /// <remarks>
+    /// <paramref name="header"/> is the message's whole header, or only its fixed part when even the header is
+    /// over the limit. The fds still queued may be this message's: nobody can tell which, so all are closed
+    /// (a later message that needed one of them is then refused in turn).
+    /// </remarks>
+    private void Refuse(ReadOnlySpan<byte> header, Queue<SafeFileHandle> fds, string errorName, string text)
+    {
+        while (fds.TryDequeue(out var fd))
+        {
+            fd.Dispose();
+        }
+
+        var type = (MessageType)header[1];
+        var flags = (MessageFlags)header[2];
+        var serial = header[0] == (byte)'B' ? BinaryPrimitives.ReadUInt32BigEndian(header[8..]) : BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+        string? sender = null;
+        uint replySerial = 0;
+        var known = header.Length > MessageParser.FixedHeaderLength && _parser.TryReadReturnAddress(header, out sender, out replySerial);
+        if (type == MessageType.MethodCall && (flags & MessageFlags.NoReplyExpected) == 0 && serial != 0 && (known || !_isBus))
+        {
+            // On a bus the answer needs the caller's name; on a peer-to-peer connection the peer is the caller.
+            var destination = sender;
+            ThreadPool.UnsafeQueueUserWorkItem(_ => TrySendError(serial, destination, errorName, text), null);
+        }
+        else if (type is MessageType.MethodReturn or MessageType.Error && _pending.TryRemove(replySerial, out var pending))
+        {
+            pending.Fail(new DBusErrorException(errorName, $"the reply was refused: {text}"));
+        }
+    }
+
+    private void TrySendError(uint serial, string? destination, string errorName, string text)
+    {
+        try
+        {
+            using var body = MessageBody.Create("s");
+            body.WriteString(text);
+            Send(MessageType.Error, MessageFlags.NoReplyExpected, NextSerial(), body, errorName: errorName, replySerial: serial, destination: destination);
+        }
+        catch (DBusConnectionClosedException)
+        {
+            // The connection ended meanwhile: nobody is left to answer.
+        }
     }
 
     private static void ReturnBuffer(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer);
