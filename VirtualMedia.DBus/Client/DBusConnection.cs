@@ -48,13 +48,14 @@ public sealed partial class DBusConnection : IAsyncDisposable
         CallCoreAsync(destination, path, interfaceName, member, body, timeout, cancellationToken);
 
     /// <summary>Sends a method call flagged NO_REPLY_EXPECTED (the connection takes ownership of <paramref name="body"/>).</summary>
-    public ValueTask CallMethodNoReplyAsync(string? destination, string path, string interfaceName, string member, MessageBody? body = null, CancellationToken cancellationToken = default) =>
-        SendNoReplyAsync(MessageType.MethodCall, destination, path, interfaceName, member, body, cancellationToken);
+    /// <remarks>Synchronous: the message is written to the socket (sendmsg) before it returns.</remarks>
+    public void CallMethodNoReply(string? destination, string path, string interfaceName, string member, MessageBody? body = null) =>
+        SendNoReply(MessageType.MethodCall, destination, path, interfaceName, member, body);
 
     /// <summary>Emits a signal from this connection (the connection takes ownership of <paramref name="body"/>).</summary>
-    /// <remarks>To emit a signal of a registered object on every connection serving it, use <see cref="DBusObject.EmitSignalAsync"/>.</remarks>
-    public ValueTask EmitSignalAsync(string path, string interfaceName, string member, MessageBody? body = null, string? destination = null, CancellationToken cancellationToken = default) =>
-        SendNoReplyAsync(MessageType.Signal, destination, path, interfaceName, member, body, cancellationToken);
+    /// <remarks>Synchronous, like <see cref="CallMethodNoReply"/>. To emit a signal of a registered object on every connection serving it, use <see cref="DBusObject.EmitSignal"/>.</remarks>
+    public void EmitSignal(string path, string interfaceName, string member, MessageBody? body = null, string? destination = null) =>
+        SendNoReply(MessageType.Signal, destination, path, interfaceName, member, body);
 
     /// <summary>Requests a well-known name; throws <see cref="DBusNameTakenException"/> unless we become (or are) the primary owner.</summary>
     public Task<RequestNameReply> RequestNameAsync(string name, RequestNameFlags flags = RequestNameFlags.DoNotQueue, CancellationToken cancellationToken = default) =>

@@ -3,7 +3,7 @@ namespace VirtualMedia.DBus;
 /// <summary>Settings of a <see cref="DBusConnection"/>.</summary>
 public sealed record DBusConnectionOptions
 {
-    /// <summary>Largest message accepted from the peer; a bigger one closes the connection (bounded memory on a BMC).</summary>
+    /// <summary>Largest message accepted from the peer (bounded memory on a BMC); a bigger one is skipped unread, a call answered with LimitsExceeded.</summary>
     public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Timeout of a method call when the caller gives none (25 s, like libdbus).</summary>

@@ -19,15 +19,14 @@ internal sealed class MessageParser
     private const byte FieldUnixFds = 9;
 
     private readonly StringCache _strings = new();
-    private readonly int _maxMessageSize;
 
-    public MessageParser(int maxMessageSize)
-    {
-        _maxMessageSize = maxMessageSize;
-    }
-
-    /// <summary>The total length of the message whose first 16 bytes are given, checked against the limits.</summary>
-    public int FrameLength(ReadOnlySpan<byte> header)
+    /// <summary>The frame of the message whose first 16 bytes are given.</summary>
+    /// <remarks>
+    /// Throws only when the framing itself is garbage (endianness, version, lengths over the specification's
+    /// limits): then where the next message starts is unknown and the connection cannot go on. A message
+    /// merely bigger than a connection accepts still has a sane frame, so the reader can skip it.
+    /// </remarks>
+    public static MessageFrame ReadFrame(ReadOnlySpan<byte> header)
     {
         var bigEndian = header[0] switch
         {
@@ -42,13 +41,37 @@ internal sealed class MessageParser
 
         var bodyLength = ReadUInt32(header[4..], bigEndian);
         var fieldsLength = ReadUInt32(header[12..], bigEndian);
-        var total = FixedHeaderLength + (((ulong)fieldsLength + 7) & ~7ul) + bodyLength;
-        if (fieldsLength > ProtocolLimits.MaxArrayLength || total > (ulong)Math.Min(_maxMessageSize, ProtocolLimits.MaxMessageSize))
+        var headerLength = FixedHeaderLength + (((ulong)fieldsLength + 7) & ~7ul);
+        var total = headerLength + bodyLength;
+        if (fieldsLength > ProtocolLimits.MaxArrayLength || total > ProtocolLimits.MaxMessageSize)
         {
-            throw new DBusProtocolException($"message of {total} bytes exceeds the limit of {_maxMessageSize}");
+            throw new DBusProtocolException($"message of {total} bytes exceeds the specification's limit of {ProtocolLimits.MaxMessageSize}");
         }
 
-        return (int)total;
+        return new MessageFrame((int)total, (int)headerLength);
+    }
+
+    /// <summary>Reads the header of a message that is refused (its whole header, up to <see cref="MessageFrame.HeaderLength"/>)
+    /// for where an answer would go; false when the header itself is malformed.</summary>
+    public bool TryReadReturnAddress(ReadOnlySpan<byte> header, out string? sender, out uint replySerial)
+    {
+        sender = null;
+        replySerial = 0;
+        var bigEndian = header[0] == (byte)'B';
+        var fieldsLength = (int)ReadUInt32(header[12..], bigEndian);
+        var fields = default(Header);
+        try
+        {
+            ReadFields(header, bigEndian, fieldsLength, ref fields);
+        }
+        catch (DBusProtocolException)
+        {
+            return false;
+        }
+
+        sender = fields.Sender;
+        replySerial = fields.ReplySerial;
+        return true;
     }
 
     /// <summary>Parses one complete message; returns false for a message of unknown type (the specification says to ignore it).</summary>
@@ -65,17 +88,8 @@ internal sealed class MessageParser
 
         var fieldsLength = (int)ReadUInt32(data[12..], bigEndian);
         var bodyStart = (FixedHeaderLength + fieldsLength + 7) & ~7;
-        var header = new Header();
-        var fields = new WireValidator(data[FixedHeaderLength..(FixedHeaderLength + fieldsLength)], FixedHeaderLength, bigEndian, 0);
-        while (!fields.AtEnd)
-        {
-            ReadField(ref fields, ref header);
-        }
-
-        if (data[(FixedHeaderLength + fieldsLength)..bodyStart].ContainsAnyExcept((byte)0))
-        {
-            throw new DBusProtocolException("malformed message: header padding is not zero");
-        }
+        var header = default(Header);
+        ReadFields(data, bigEndian, fieldsLength, ref header);
 
         if (header.UnixFds > (uint)fds.Count)
         {
@@ -135,6 +149,21 @@ internal sealed class MessageParser
 
     private static uint ReadUInt32(ReadOnlySpan<byte> span, bool bigEndian) =>
         bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
+
+    private void ReadFields(ReadOnlySpan<byte> data, bool bigEndian, int fieldsLength, ref Header header)
+    {
+        var bodyStart = (FixedHeaderLength + fieldsLength + 7) & ~7;
+        var fields = new WireValidator(data[FixedHeaderLength..(FixedHeaderLength + fieldsLength)], FixedHeaderLength, bigEndian, 0);
+        while (!fields.AtEnd)
+        {
+            ReadField(ref fields, ref header);
+        }
+
+        if (data[(FixedHeaderLength + fieldsLength)..bodyStart].ContainsAnyExcept((byte)0))
+        {
+            throw new DBusProtocolException("malformed message: header padding is not zero");
+        }
+    }
 
     private void ReadField(ref WireValidator fields, ref Header header)
     {

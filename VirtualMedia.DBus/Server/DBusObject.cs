@@ -33,12 +33,14 @@ public sealed class DBusObject : IDisposable
     }
 
     /// <summary>Emits a declared signal of one of its interfaces on every connection serving the tree; takes ownership of <paramref name="body"/>.</summary>
-    public ValueTask EmitSignalAsync(string interfaceName, string member, MessageBody? body = null, CancellationToken cancellationToken = default) =>
-        _tree.EmitSignalAsync(this, interfaceName, member, body, cancellationToken);
+    /// <remarks>Synchronous: written to each connection's socket (sendmsg) before it returns.</remarks>
+    public void EmitSignal(string interfaceName, string member, MessageBody? body = null) =>
+        _tree.EmitSignal(this, interfaceName, member, body);
 
     /// <summary>Emits <c>PropertiesChanged</c> for the named properties, values read from their getters (honouring EmitsChangedSignal).</summary>
-    public ValueTask EmitPropertiesChangedAsync(string interfaceName, IReadOnlyList<string> propertyNames, CancellationToken cancellationToken = default) =>
-        _tree.EmitPropertiesChangedAsync(this, interfaceName, propertyNames, cancellationToken);
+    /// <remarks>Synchronous, like <see cref="EmitSignal"/>.</remarks>
+    public void EmitPropertiesChanged(string interfaceName, IReadOnlyList<string> propertyNames) =>
+        _tree.EmitPropertiesChanged(this, interfaceName, propertyNames);
 
     /// <summary>Unregisters the object (emitting InterfacesRemoved under an ObjectManager).</summary>
     public void Dispose() => _tree.Unregister(Path);

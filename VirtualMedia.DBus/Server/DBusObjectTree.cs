@@ -115,11 +115,10 @@ public sealed class DBusObjectTree
         }
     }
 
-    internal ValueTask EmitSignalAsync(DBusObject source, string interfaceName, string member, MessageBody? body, CancellationToken cancellationToken)
+    internal void EmitSignal(DBusObject source, string interfaceName, string member, MessageBody? body)
     {
         using (body)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var declared = source.FindInterface(interfaceName)?.Signals.FirstOrDefault(s => s.Name == member)
                 ?? throw new ArgumentException($"{source.Path} has no signal {interfaceName}.{member}", nameof(member));
             var signature = body?.Signature ?? string.Empty;
@@ -130,13 +129,10 @@ public sealed class DBusObjectTree
 
             Broadcast(source.Path, interfaceName, member, body);
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    internal ValueTask EmitPropertiesChangedAsync(DBusObject source, string interfaceName, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    internal void EmitPropertiesChanged(DBusObject source, string interfaceName, IReadOnlyList<string> names)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         var owner = source.FindInterface(interfaceName)
             ?? throw new ArgumentException($"{source.Path} has no interface {interfaceName}", nameof(interfaceName));
         using var body = MessageBody.Create("sa{sv}as");
@@ -165,7 +161,6 @@ public sealed class DBusObjectTree
 
         body.WriteArrayEnd(invalidated);
         Broadcast(source.Path, StandardInterfaces.Properties, "PropertiesChanged", body);
-        return ValueTask.CompletedTask;
     }
 
     private static DBusProperty Lookup(DBusInterface owner, string name)

@@ -22,6 +22,11 @@ public sealed partial class DBusServer
         Objects = objects;
         _options = options with { Objects = objects };
         _socketPath = address.Path;
+        if (_socketPath is not null)
+        {
+            SocketFile.RemoveIfStale(_socketPath);
+        }
+
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

@@ -4,6 +4,7 @@ namespace VirtualMedia.DBus;
 public sealed partial class DBusServer : IAsyncDisposable
 {
     /// <summary>Starts listening at <paramref name="address"/> (<c>unix:path=…</c>) serving <paramref name="objects"/>.</summary>
+    /// <remarks>A socket file a dead server left at the path is replaced; a live socket or another file there throws <see cref="IOException"/>.</remarks>
     public static DBusServer Listen(string address, DBusObjectTree objects, DBusConnectionOptions? options = null) =>
         new(DBusAddress.Parse(address), objects, options ?? new DBusConnectionOptions());
 

@@ -41,11 +41,11 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
     public void Register(DBusObjectTree tree) => _object = tree.Register(Path, [.. Interfaces]);
 
     /// <inheritdoc />
-    public async ValueTask PropertiesChangedAsync(SlotStatus before, SlotStatus after)
+    public ValueTask PropertiesChangedAsync(SlotStatus before, SlotStatus after)
     {
         if (_object is null)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         var mountPoint = new List<string>(3);
@@ -62,22 +62,24 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
         {
             if (changed.Count > 0)
             {
-                await _object.EmitPropertiesChangedAsync(name, changed);
+                _object.EmitPropertiesChanged(name, changed);
             }
         }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
-    public async ValueTask CompletionAsync(int result)
+    public ValueTask CompletionAsync(int result)
     {
-        if (_object is null)
+        if (_object is not null)
         {
-            return;
+            var body = MessageBody.Create("i");
+            body.WriteInt32(result);
+            _object.EmitSignal(VirtualMediaNames.ModeInterface(Configuration.Mode), "Completion", body);
         }
 
-        var body = MessageBody.Create("i");
-        body.WriteInt32(result);
-        await _object.EmitSignalAsync(VirtualMediaNames.ModeInterface(Configuration.Mode), "Completion", body);
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />

@@ -7,7 +7,7 @@ using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.DBus;
 
-/// <summary>A hostile peer on a raw socket: its connection is dropped, the server keeps serving the others.</summary>
+/// <summary>A hostile peer on a raw socket: a bad message costs that message only; broken framing costs its connection; others are still served.</summary>
 public sealed partial class RawSocketTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -35,9 +35,8 @@ public sealed partial class RawSocketTests
     public static IEnumerable<TestCaseData> HostileMessages()
     {
         yield return new TestCaseData((Func<byte[]>)(() => Corrupt(Valid(1), 0, (byte)'X'))).SetName("Malformed: bad endianness byte");
-        yield return new TestCaseData((Func<byte[]>)(() => Corrupt(Valid(1), 40, (byte)'-'))).SetName("Malformed: bad member name");
-        yield return new TestCaseData((Func<byte[]>)(() => Truncated())).SetName("Truncated: string runs past the message end");
-        yield return new TestCaseData((Func<byte[]>)(() => Oversized())).SetName("Oversized: 200 MiB body announced");
+        yield return new TestCaseData((Func<byte[]>)(() => Corrupt(Valid(1), 3, 2))).SetName("Malformed: protocol version 2");
+        yield return new TestCaseData((Func<byte[]>)(() => Oversized())).SetName("Oversized: 200 MiB body announced, over the specification's 128 MiB");
         yield return new TestCaseData((Func<byte[]>)(() => Valid(1).AsSpan(0, 30).ToArray())).SetName("Truncated: the peer hangs up mid-message");
     }
 
@@ -54,6 +53,31 @@ public sealed partial class RawSocketTests
         using var reply = await good.CallMethodAsync(null, TestService.Path, TestService.Interface, "Increment", timeout: Timeout);
         reply.GetReader().ReadInt32().Should().BePositive();
         _server.ConnectionCount.Should().Be(1);
+    }
+
+    public static IEnumerable<TestCaseData> RefusedMessages()
+    {
+        yield return new TestCaseData((Func<byte[]>)(() => Corrupt(Valid(7), 40, (byte)'-')), DBusErrorNames.InvalidArgs).SetName("Refused: unparseable header (a '-' in the object path)");
+        yield return new TestCaseData((Func<byte[]>)(() => Truncated()), DBusErrorNames.InvalidArgs).SetName("Refused: body string runs past the message end");
+        yield return new TestCaseData((Func<byte[]>)(() => Large(5 * 1024 * 1024)), DBusErrorNames.LimitsExceeded).SetName("Refused: 5 MiB call, over the 4 MiB limit");
+    }
+
+    [TestCaseSource(nameof(RefusedMessages))]
+    public async Task A_bad_call_with_sane_framing_gets_an_error_and_the_connection_goes_on(Func<byte[]> bad, string errorName)
+    {
+        using var raw = await ConnectRawAsync();
+
+        await raw.SendAsync(bad());
+        await raw.SendAsync(WireMessages.MethodCall(null, serial: 8, path: "/", member: "Ping", interfaceName: "org.freedesktop.DBus.Peer"));
+        var refusal = await ReceiveMessageAsync(raw);
+        var ping = await ReceiveMessageAsync(raw);
+
+        refusal.Type.Should().Be(MessageType.Error);
+        refusal.ErrorName.Should().Be(errorName);
+        refusal.ReplySerial.Should().Be(7u);
+        ping.Type.Should().Be(MessageType.MethodReturn);
+        ping.ReplySerial.Should().Be(8u);
+        _server.RecentFailures.Should().BeEmpty();
     }
 
     [Test]
@@ -131,7 +155,14 @@ public sealed partial class RawSocketTests
     {
         using var body = MessageBody.Create("s");
         body.WriteRaw(Convert.FromHexString("ff000000" + "6100"), 1);
-        return WireMessages.MethodCall(body, path: TestService.Path, member: "Echo", interfaceName: TestService.Interface);
+        return WireMessages.MethodCall(body, serial: 7, path: TestService.Path, member: "Echo", interfaceName: TestService.Interface);
+    }
+
+    private static byte[] Large(int length)
+    {
+        using var body = MessageBody.Create("s");
+        body.WriteString(new string('a', length));
+        return WireMessages.MethodCall(body, serial: 7, path: TestService.Path, member: "Echo", interfaceName: TestService.Interface);
     }
 
     private static byte[] Oversized()
@@ -182,7 +213,7 @@ public sealed partial class RawSocketTests
         using var timeout = new CancellationTokenSource(Timeout);
         var header = new byte[16];
         await ReceiveExactlyAsync(raw, header, timeout.Token);
-        var length = new MessageParser(1 << 20).FrameLength(header);
+        var length = MessageParser.ReadFrame(header).Length;
         var bytes = new byte[length];
         header.CopyTo(bytes, 0);
         await ReceiveExactlyAsync(raw, bytes.AsMemory(16), timeout.Token);

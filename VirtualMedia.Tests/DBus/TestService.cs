@@ -36,8 +36,8 @@ public sealed class TestService
             .AddMethod("Fail", "i", string.Empty, (call, _) => throw new DBusErrnoException(call.Reader.ReadInt32(), "failed on purpose"))
             .AddMethod("FailNamed", string.Empty, string.Empty, (_, _) => throw new DBusErrorException("org.virtualmedia.Error.Custom", "custom message"))
             .AddMethod("Crash", string.Empty, string.Empty, (_, _) => throw new InvalidOperationException("handler bug"))
-            .AddMethod("Emit", "i", string.Empty, EmitAsync)
-            .AddMethod("SetString", "s", string.Empty, SetStringAsync)
+            .AddMethod("Emit", "i", string.Empty, Emit)
+            .AddMethod("SetString", "s", string.Empty, SetString)
             .AddMethod("Describe", "a{sv}", "a{sv}", EchoAsync)
             .AddSignal("Completion", "i", "Result")
             .AddProperty("Byte", "y", PropertyAccess.Read, v => v.WriteByte(200))
@@ -174,19 +174,19 @@ public sealed class TestService
         return ValueTask.FromResult<MessageBody?>(reply);
     }
 
-    private async ValueTask<MessageBody?> EmitAsync(MethodCall call, CancellationToken cancellationToken)
+    private ValueTask<MessageBody?> Emit(MethodCall call, CancellationToken cancellationToken)
     {
         var value = call.Reader.ReadInt32();
         var body = MessageBody.Create("i");
         body.WriteInt32(value);
-        await Registered!.EmitSignalAsync(Interface, "Completion", body, cancellationToken);
-        return null;
+        Registered!.EmitSignal(Interface, "Completion", body);
+        return ValueTask.FromResult<MessageBody?>(null);
     }
 
-    private async ValueTask<MessageBody?> SetStringAsync(MethodCall call, CancellationToken cancellationToken)
+    private ValueTask<MessageBody?> SetString(MethodCall call, CancellationToken cancellationToken)
     {
         StringValue = call.Reader.ReadString();
-        await Registered!.EmitPropertiesChangedAsync(Interface, ["String", "ImageURL", "UInt64"], cancellationToken);
-        return null;
+        Registered!.EmitPropertiesChanged(Interface, ["String", "ImageURL", "UInt64"]);
+        return ValueTask.FromResult<MessageBody?>(null);
     }
 }

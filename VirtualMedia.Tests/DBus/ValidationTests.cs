@@ -113,12 +113,12 @@ public sealed class ValidationTests
     }
 
     [Test]
-    public void An_oversized_message_is_refused_before_its_body_is_read()
+    public void A_message_over_the_specification_limit_is_refused_before_its_body_is_read()
     {
         var bytes = WireMessages.MethodCall(null);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 200 * 1024 * 1024);
 
-        FluentActions.Invoking(() => new MessageParser(4 * 1024 * 1024).FrameLength(bytes.AsSpan(0, 16)))
+        FluentActions.Invoking(() => MessageParser.ReadFrame(bytes.AsSpan(0, 16)))
             .Should().Throw<DBusProtocolException>().WithMessage("*exceeds*");
     }
 

@@ -13,10 +13,10 @@ internal static class WireMessages
     }
 
     /// <summary>Parses one message (throws <see cref="DBusProtocolException"/> when malformed).</summary>
-    public static DBusMessage Parse(byte[] bytes, int fdCount = 0, int maxMessageSize = 1024 * 1024)
+    public static DBusMessage Parse(byte[] bytes, int fdCount = 0)
     {
-        var parser = new MessageParser(maxMessageSize);
-        var length = parser.FrameLength(bytes.AsSpan(0, MessageParser.FixedHeaderLength));
+        var parser = new MessageParser();
+        var length = MessageParser.ReadFrame(bytes.AsSpan(0, MessageParser.FixedHeaderLength)).Length;
         if (length != bytes.Length)
         {
             throw new DBusProtocolException($"frame of {length} bytes, {bytes.Length} given");
