@@ -112,18 +112,38 @@ internal sealed class ServiceOverDBus : IAsyncDisposable
         }
     }
 
-    /// <summary>Legacy.Mount(sbh) with <c>user\0password\0</c> in a pipe, as bmcweb sends it.</summary>
-    public async Task<bool> MountAsync(string url, bool readWrite, string user, string password, CancellationToken cancellationToken)
+    /// <summary>Legacy.Mount(sbh) with <c>user\0password\0</c> in a pipe whose write end is closed, as bmcweb since Feb 2025 sends it.</summary>
+    public Task<bool> MountAsync(string url, bool readWrite, string user, string password, CancellationToken cancellationToken) =>
+        MountWithPipeAsync(url, readWrite, user, password, heldOpen: false, cancellationToken);
+
+    /// <summary>
+    /// Legacy.Mount(sbv holding h) as bmcweb before Feb 2025 sends it: the pipe's write end stays open until the reply
+    /// has arrived (its reply handler holds the pipe).
+    /// </summary>
+    public Task<bool> MountHeldOpenAsync(string url, bool readWrite, string user, string password, CancellationToken cancellationToken) =>
+        MountWithPipeAsync(url, readWrite, user, password, heldOpen: true, cancellationToken);
+
+    private async Task<bool> MountWithPipeAsync(
+        string url, bool readWrite, string user, string password, bool heldOpen, CancellationToken cancellationToken)
     {
         using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
         await pipe.WriteAsync(Encoding.UTF8.GetBytes(user + "\0" + password + "\0"), cancellationToken);
         pipe.Flush();
         using var readEnd = pipe.ClientSafePipeHandle;
-        var body = MessageBody.Create("sbh");
+        var body = MessageBody.Create(heldOpen ? "sbv" : "sbh");
         body.WriteString(url);
         body.WriteBool(readWrite);
+        if (heldOpen)
+        {
+            body.WriteVariantSignature("h");
+        }
+
         body.WriteUnixFd(readEnd);
-        pipe.Dispose();
+        if (!heldOpen)
+        {
+            pipe.Dispose();
+        }
+
         using var reply = await _client!.CallMethodAsync(Name, SlotPath, Legacy, "Mount", body, CallTimeout, cancellationToken);
         return reply.GetReader().ReadBool();
     }
