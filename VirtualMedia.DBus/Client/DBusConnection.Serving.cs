@@ -19,11 +19,12 @@ public sealed partial class DBusConnection
     {
         MessageBody? reply = null;
         DBusErrorException? error = null;
+        var call = new MethodCall(this, message);
         try
         {
             try
             {
-                reply = await CallDispatcher.DispatchAsync(Objects, new MethodCall(this, message), _closing.Token).ConfigureAwait(false);
+                reply = await CallDispatcher.DispatchAsync(Objects, call, _closing.Token).ConfigureAwait(false);
             }
             catch (DBusErrorException e)
             {
@@ -53,6 +54,7 @@ public sealed partial class DBusConnection
         }
         finally
         {
+            call.MarkAnswered();
             reply?.Dispose();
             message.Dispose();
         }

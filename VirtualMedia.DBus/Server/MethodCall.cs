@@ -7,11 +7,19 @@ public delegate ValueTask<MessageBody?> MethodHandler(MethodCall call, Cancellat
 /// <summary>An incoming method call as a handler sees it.</summary>
 public sealed class MethodCall
 {
+    private readonly TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     internal MethodCall(DBusConnection connection, DBusMessage message)
     {
         Connection = connection;
         Message = message;
     }
+
+    /// <summary>
+    /// Completes once the handler's reply or error has been sent (or none will be): work a handler starts in the
+    /// background waits on it so that the caller hears the answer before any signal that work emits.
+    /// </summary>
+    public Task Answered => _answered.Task;
 
     /// <summary>The connection the call came in on (to emit signals or call back).</summary>
     public DBusConnection Connection { get; }
@@ -42,4 +50,6 @@ public sealed class MethodCall
 
     /// <summary>Rents a reply body for values of <paramref name="signature"/>; return it from the handler.</summary>
     public static MessageBody CreateReply(string signature) => MessageBody.Create(signature);
+
+    internal void MarkAnswered() => _answered.TrySetResult();
 }

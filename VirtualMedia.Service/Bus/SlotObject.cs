@@ -130,7 +130,7 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
         var url = reader.ReadString();
         var readWrite = reader.ReadBool();
         using var pipe = reader.ReadUnixFd();
-        return await LegacyMountAsync(url, readWrite, pipe, cancellationToken);
+        return await LegacyMountAsync(call, url, readWrite, pipe, cancellationToken);
     }
 
     private async ValueTask<MessageBody?> MountWithVariantAsync(MethodCall call, CancellationToken cancellationToken)
@@ -143,7 +143,7 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
             case "h":
                 using (var pipe = reader.ReadUnixFd())
                 {
-                    return await LegacyMountAsync(url, readWrite, pipe, cancellationToken);
+                    return await LegacyMountAsync(call, url, readWrite, pipe, cancellationToken);
                 }
 
             case "i":
@@ -152,14 +152,15 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
                     throw new DBusErrnoException(Errno.EINVAL, "the variant must hold a file descriptor or the integer -1");
                 }
 
-                return await LegacyMountAsync(url, readWrite, null, cancellationToken);
+                return await LegacyMountAsync(call, url, readWrite, null, cancellationToken);
             case var other:
                 throw new DBusErrnoException(
                     Errno.EINVAL, $"the variant must hold a file descriptor (h) or -1 (i), not \"{other}\"");
         }
     }
 
-    private async ValueTask<MessageBody?> LegacyMountAsync(string url, bool readWrite, SafeFileHandle? pipe, CancellationToken cancellationToken)
+    private async ValueTask<MessageBody?> LegacyMountAsync(
+        MethodCall call, string url, bool readWrite, SafeFileHandle? pipe, CancellationToken cancellationToken)
     {
         MountSecret secret;
         ImageUrl image;
@@ -185,7 +186,7 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
                 throw;
             }
 
-            await _slot.MountLegacyAsync(image, readWrite, secret, cancellationToken);
+            await _slot.MountLegacyAsync(image, readWrite, secret, call.Answered, cancellationToken);
         }
 
         return True();
@@ -193,7 +194,7 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
 
     private async ValueTask<MessageBody?> ProxyMountAsync(MethodCall call, CancellationToken cancellationToken)
     {
-        await _slot.MountProxyAsync();
+        await _slot.MountProxyAsync(call.Answered);
         return True();
     }
 

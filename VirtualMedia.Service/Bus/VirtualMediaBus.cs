@@ -29,6 +29,11 @@ public sealed class VirtualMediaBus : IAsyncDisposable
         try
         {
             connection.Objects.AddObjectManager(VirtualMediaNames.Root);
+            // A handler's unexpected exception is a bug of ours: the caller only gets Failed, so the journal must say it.
+            // Its message is left out, as it may carry what a URL or secret held.
+            connection.Objects.HandlerFailed += (_, failure) => logger.LogError(
+                "{Path}: {Interface}.{Member} failed with {Exception}",
+                failure.Path, failure.Interface, failure.Member, failure.Exception.GetType().Name);
             var objects = new List<SlotObject>(slots.Count);
             foreach (var slot in slots)
             {

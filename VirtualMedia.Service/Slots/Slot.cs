@@ -29,6 +29,7 @@ public sealed class Slot : IAsyncDisposable
     private SlotMedia? _media;
     private CancellationTokenSource? _activation;
     private Task _work = Task.CompletedTask;
+    private Task _watch = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
     private string _imageForLog = string.Empty;
     private bool _stopping;
@@ -69,8 +70,11 @@ public sealed class Slot : IAsyncDisposable
         _ticker = TickAsync(_lifetime.Token);
     }
 
-    /// <summary>A legacy Mount: quick checks (D-Bus error on failure), then the chain in the background.</summary>
-    public async Task MountLegacyAsync(ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
+    /// <summary>
+    /// A legacy Mount: quick checks (D-Bus error on failure), then the chain in the background, started once
+    /// <paramref name="answered"/> says the caller has its reply (so that it hears <c>true</c> before the Completion).
+    /// </summary>
+    public async Task MountLegacyAsync(ImageUrl url, bool readWrite, MountSecret secret, Task answered, CancellationToken cancellationToken)
     {
         await BeginMountAsync();
         var image = await CheckBeforeAcceptingAsync(url.ForLog, () => _images.OpenAsync(Name, url, readWrite, secret, cancellationToken));
@@ -81,32 +85,25 @@ public sealed class Slot : IAsyncDisposable
             _logger.LogWarning("{Slot}: {Url} can only be read: mounting it write-protected", Name, url.ForLog);
         }
 
-        await AcceptAsync(url.Published, url.ForLog, writeProtected, token => _chain.ActivateAsync(Configuration, image, writeProtected, token));
+        await AcceptAsync(
+            url.Published, url.ForLog, writeProtected, answered, token => _chain.ActivateAsync(Configuration, image, writeProtected, token));
     }
 
-    /// <summary>A proxy Mount: bmcweb listens on the socket; attach the NBD client to it in the background.</summary>
-    public async Task MountProxyAsync()
+    /// <summary>A proxy Mount: bmcweb listens on the socket; attach the NBD client to it in the background (see the legacy Mount).</summary>
+    public async Task MountProxyAsync(Task answered)
     {
         await BeginMountAsync();
         await CheckBeforeAcceptingAsync(Configuration.UnixSocket, () => Task.FromResult(true));
-        await AcceptAsync(string.Empty, Configuration.UnixSocket, true, token => _chain.ActivateAsync(Configuration, null, true, token));
+        await AcceptAsync(string.Empty, Configuration.UnixSocket, true, answered, token => _chain.ActivateAsync(Configuration, null, true, token));
     }
 
     /// <summary>Unmount: refused unless active; the media is removed in the background.</summary>
-    public async Task UnmountAsync()
+    public Task UnmountAsync() => UnderGateAsync(async () =>
     {
-        await _gate.WaitAsync(CancellationToken.None);
-        try
-        {
-            var step = _machine.BeginUnmount();
-            _logger.LogInformation("{Slot}: unmounting {Url}", Name, _imageForLog);
-            await PublishAndFollowAsync(step);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+        var step = _machine.BeginUnmount();
+        _logger.LogInformation("{Slot}: unmounting {Url}", Name, _imageForLog);
+        await PublishAndFollowAsync(step);
+    });
 
     /// <summary>Stops the slot: cancels an activation, ejects the media, waits until all is released.</summary>
     public async Task StopAsync()
@@ -115,8 +112,7 @@ public sealed class Slot : IAsyncDisposable
         await _lifetime.CancelAsync();
         await _ticker;
         await _work;
-        await _gate.WaitAsync(CancellationToken.None);
-        try
+        await UnderGateAsync(async () =>
         {
             var step = _machine.Eject();
             if (step.Action == SlotAction.Deactivate)
@@ -124,13 +120,10 @@ public sealed class Slot : IAsyncDisposable
                 _logger.LogInformation("{Slot}: service stopping: ejecting {Url}", Name, _imageForLog);
                 await PublishAndFollowAsync(step);
             }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        });
 
         await _work;
+        await _watch;
     }
 
     /// <inheritdoc />
@@ -144,25 +137,23 @@ public sealed class Slot : IAsyncDisposable
 
     private async Task BeginMountAsync()
     {
-        await _gate.WaitAsync(CancellationToken.None);
         try
         {
-            if (_stopping)
+            await UnderGateAsync(async () =>
             {
-                throw new DBusErrnoException(Errno.EBUSY, $"{Name}: the service is stopping");
-            }
+                if (_stopping)
+                {
+                    throw new DBusErrnoException(Errno.EBUSY, $"{Name}: the service is stopping");
+                }
 
-            _machine.BeginMount();
-            await PublishAsync(SlotStep.Nothing);
+                _machine.BeginMount();
+                await PublishAsync(SlotStep.Nothing);
+            });
         }
         catch (DBusErrnoException e)
         {
             _logger.LogWarning("{Slot}: mount refused: {Reason}", Name, e.ErrorMessage);
             throw;
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
@@ -188,22 +179,16 @@ public sealed class Slot : IAsyncDisposable
     private async Task RejectAsync(string urlForLog, DBusErrnoException reason)
     {
         _logger.LogError("{Slot}: mount of {Url} refused: {Reason}", Name, urlForLog, reason.ErrorMessage);
-        await _gate.WaitAsync(CancellationToken.None);
-        try
+        await UnderGateAsync(async () =>
         {
             _machine.RejectMount();
             await PublishAsync(SlotStep.Nothing);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        });
     }
 
-    private async Task AcceptAsync(string imageUrl, string urlForLog, bool writeProtected, Func<CancellationToken, Task<SlotMedia>> activate)
-    {
-        await _gate.WaitAsync(CancellationToken.None);
-        try
+    private Task AcceptAsync(
+        string imageUrl, string urlForLog, bool writeProtected, Task answered, Func<CancellationToken, Task<SlotMedia>> activate) =>
+        UnderGateAsync(async () =>
         {
             _imageForLog = urlForLog;
             _machine.AcceptMount(imageUrl, writeProtected);
@@ -212,21 +197,18 @@ public sealed class Slot : IAsyncDisposable
             await PublishAsync(SlotStep.Nothing);
             _activation?.Dispose();
             _activation = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
-            _work = ActivateAsync(activate, _activation.Token);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+            _work = ActivateAsync(activate, answered, _activation.Token);
+        });
 
-    private async Task ActivateAsync(Func<CancellationToken, Task<SlotMedia>> activate, CancellationToken cancellationToken)
+    private async Task ActivateAsync(Func<CancellationToken, Task<SlotMedia>> activate, Task answered, CancellationToken cancellationToken)
     {
         await Task.Yield();
         SlotMedia? media = null;
         var errno = 0;
         try
         {
+            // Whatever the chain does, its Completion must come after the caller's reply: never before it is sent.
+            await answered.WaitAsync(cancellationToken);
             media = await activate(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -239,30 +221,28 @@ public sealed class Slot : IAsyncDisposable
             _logger.LogError("{Slot}: mount of {Url} failed: {Reason}", Name, _imageForLog, e.Message);
         }
 
-        await _gate.WaitAsync(CancellationToken.None);
-        try
-        {
-            _media = media;
-            var step = _machine.ActivationEnded(errno);
-            if (_machine.State == SlotState.Active && media is not null)
+        // The end of an activation is recorded even when it was cancelled: no token here.
+        await UnderGateAsync(
+            async () =>
             {
-                _logger.LogInformation("{Slot}: media inserted: {Url}", Name, _imageForLog);
-                _ = WatchClientAsync(media);
-            }
+                _media = media;
+                var step = _machine.ActivationEnded(errno);
+                if (_machine.State == SlotState.Active && media is not null)
+                {
+                    _logger.LogInformation("{Slot}: media inserted: {Url}", Name, _imageForLog);
+                    _watch = WatchClientAsync(media);
+                }
 
-            await PublishAndFollowAsync(step);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+                await PublishAndFollowAsync(step);
+            },
+            CancellationToken.None);
     }
 
+    /// <summary>Ejects the media when its NBD client ends on its own; ends with the media (Stop awaits it).</summary>
     private async Task WatchClientAsync(SlotMedia media)
     {
         var exitCode = await media.ClientExited;
-        await _gate.WaitAsync(CancellationToken.None);
-        try
+        await UnderGateAsync(async () =>
         {
             if (!ReferenceEquals(_media, media))
             {
@@ -272,11 +252,7 @@ public sealed class Slot : IAsyncDisposable
             _logger.LogError("{Slot}: the NBD client ended with {Code}: ejecting {Url}", Name, exitCode, _imageForLog);
             var step = _machine.ProcessExited(exitCode);
             await PublishAndFollowAsync(step);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        });
     }
 
     /// <summary>Starts removing the media; called with the gate held, right after the machine said Deactivate.</summary>
@@ -297,17 +273,12 @@ public sealed class Slot : IAsyncDisposable
             errno = media.TeardownErrno;
         }
 
-        await _gate.WaitAsync(CancellationToken.None);
-        try
+        await UnderGateAsync(async () =>
         {
             var step = _machine.Deactivated(errno, media?.ClientExitCode);
             _logger.LogInformation("{Slot}: media removed: {Url}", Name, _imageForLog);
             await PublishAsync(step);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        });
     }
 
     private async Task TickAsync(CancellationToken cancellationToken)
@@ -317,15 +288,7 @@ public sealed class Slot : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await _gate.WaitAsync(cancellationToken);
-                try
-                {
-                    await TickOnceAsync();
-                }
-                finally
-                {
-                    _gate.Release();
-                }
+                await UnderGateAsync(TickOnceAsync, cancellationToken);
             }
         }
         catch (OperationCanceledException)
@@ -359,6 +322,20 @@ public sealed class Slot : IAsyncDisposable
 
                 await PublishAsync(step);
                 return;
+        }
+    }
+
+    /// <summary>Runs <paramref name="step"/> holding the gate: the machine takes one event at a time.</summary>
+    private async Task UnderGateAsync(Func<Task> step, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await step();
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

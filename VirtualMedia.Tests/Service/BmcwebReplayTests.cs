@@ -232,6 +232,42 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
     }
 
     [Test]
+    public async Task Mount_is_answered_before_its_Completion_even_when_activation_fails_at_once()
+    {
+        // Nothing listens on the proxy slot's socket: the NBD client fails as soon as it starts. The bus's own
+        // order of messages (dbus-monitor) must still show Mount's reply before the Completion, every time.
+        var path = ServiceRig.ProxyPath(0);
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var monitor = ExternalProcess.Start(Require.Tool("dbus-monitor"), ["--address", Rig.Bus.Address, "--profile"]);
+        var collecting = ExternalProcess.CollectLinesAsync(monitor, lines);
+        await Wait.UntilAsync(
+            async () => await Rig.HasOwnerAsync() && lines.Any(l => l.Contains("NameHasOwner", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "dbus-monitor to see the bus's traffic");
+        const int Rounds = 10;
+        for (var i = 0; i < Rounds; i++)
+        {
+            (await Rig.ProxyMountAsync(path)).Should().BeTrue();
+            Rig.NextCompletion(path).Should().NotBe(0);
+        }
+
+        await ExternalProcess.StopAsync(monitor);
+        await collecting;
+
+        // --profile columns: type, time, serial, sender, destination, path, interface, member (a reply: in_reply_to).
+        var messages = lines.Where(l => !l.StartsWith('#')).Select(l => l.Split('\t')).ToList();
+        var calls = messages.Select((m, i) => (Fields: m, Index: i))
+            .Where(m => m.Fields[0] == "mc" && m.Fields.Length > 7 && m.Fields[5] == path && m.Fields[7] == "Mount").ToList();
+        calls.Should().HaveCount(Rounds);
+        foreach (var call in calls)
+        {
+            var reply = messages.FindIndex(call.Index, m => m[0] is "mr" or "err" && m[^1] == call.Fields[2] && m[4] == call.Fields[3]);
+            var completion = messages.FindIndex(call.Index, m => m[0] == "sig" && m.Length > 7 && m[5] == path && m[7] == "Completion");
+            reply.Should().BePositive("Mount was answered");
+            completion.Should().BeGreaterThan(reply, "the caller hears Mount's reply before the Completion of that Mount");
+        }
+    }
+
+    [Test]
     public async Task PropertiesChanged_announces_Active_ImageURL_and_ExitCode()
     {
         var path = ServiceRig.LegacyPath(2);
