@@ -13,9 +13,11 @@ public static class Require
         .Concat(["/usr/sbin", "/sbin"])
         .ToArray();
 
-    /// <summary>True when this run is CI, where nothing may be skipped for a missing tool.</summary>
+    /// <summary>True when this run is CI, where nothing may be skipped: <c>CI</c> set to anything a runner sets
+    /// (<c>true</c>, <c>1</c>, <c>yes</c>…), not empty, <c>0</c>, <c>false</c> or <c>no</c>.</summary>
     public static bool IsCi =>
-        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        Environment.GetEnvironmentVariable("CI")?.Trim().ToLowerInvariant() is { Length: > 0 } value
+        && value is not ("0" or "false" or "no" or "off");
 
     /// <summary>Returns the full path of <paramref name="program"/>, or skips (fails under CI) the test.</summary>
     public static string Tool(string program)
@@ -36,13 +38,19 @@ public static class Require
             : SearchPath.Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
     /// <summary>Skips the test locally, fails it under CI.</summary>
-    public static void Missing(string what)
+    public static void Missing(string what) => Skip(what, "CI must install it (.ci/run)", "install it (scripts/install-deps) to run this test");
+
+    /// <summary>Skips a test this machine cannot run (<paramref name="why"/>) locally; fails it under CI, whose machine must run it.</summary>
+    public static void Unsupported(string why, string whereItRuns) =>
+        Skip(why, "CI's machine must run it", whereItRuns);
+
+    private static void Skip(string what, string inCi, string locally)
     {
         if (IsCi)
         {
-            Assert.Fail($"{what}; CI must install it (.ci/run)");
+            Assert.Fail($"{what}; {inCi}");
         }
 
-        Assert.Ignore($"{what}; install it (scripts/install-deps) to run this test");
+        Assert.Ignore($"{what}; {locally}");
     }
 }

@@ -192,7 +192,7 @@ public sealed class ShareMounterTests
         var support = new KernelShareSupport();
         if (support.Has("cifs") && support.Has("nfs"))
         {
-            Assert.Ignore("this kernel has CIFS and NFS clients; the kernel VM tier mounts real shares");
+            Require.Unsupported("this kernel has CIFS and NFS clients", "the kernel VM tier mounts real shares");
         }
 
         var mounter = new ShareMounter(new ShareMounterOptions { Root = _root }, new KernelMountSystem(), support, NullLogger.Instance);
