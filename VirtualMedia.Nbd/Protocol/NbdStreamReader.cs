@@ -20,6 +20,9 @@ internal sealed class NbdStreamReader
         _buffer = new byte[bufferSize];
     }
 
+    /// <summary>Bytes received and not consumed yet (read-ahead included once absorbed).</summary>
+    public ReadOnlyMemory<byte> Unread => _buffer.AsMemory(_start, Buffered);
+
     private int Buffered => _end - _start;
 
     /// <summary>Makes <paramref name="count"/> bytes available; false on a clean end of stream before any byte.</summary>

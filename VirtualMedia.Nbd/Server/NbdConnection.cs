@@ -87,7 +87,8 @@ internal sealed class NbdConnection : IDisposable
                 return Ending.Disconnected;
             }
 
-            var request = await WhileListeningAsync(_free.Reader.ReadAsync(cancellationToken), Recycle, connection);
+            var payload = header.Command == NbdCommand.Write ? header.Length : 0;
+            var request = await WhileListeningAsync(_free.Reader.ReadAsync(cancellationToken), Recycle, payload, connection);
             if (request is null)
             {
                 return Ending.HungUp;
@@ -147,8 +148,9 @@ internal sealed class NbdConnection : IDisposable
         request.Error = NbdRequestValidator.Validate(request, _negotiated);
         if (request.NeedsBuffer)
         {
+            var payload = request.Command == NbdCommand.Write ? request.Length : 0;
             var buffer = await WhileListeningAsync(
-                _budget.RentAsync(request.Length, connection.Token), _budget.Return, connection);
+                _budget.RentAsync(request.Length, connection.Token), _budget.Return, payload, connection);
             if (buffer is null)
             {
                 return false;
@@ -167,8 +169,10 @@ internal sealed class NbdConnection : IDisposable
     }
 
     /// <summary>Waits for <paramref name="wait"/> while listening to the client; null when the client hangs up
-    /// meanwhile: then the connection is cancelled and whatever the wait still yields goes to <paramref name="giveBack"/>.</summary>
-    private async ValueTask<T?> WhileListeningAsync<T>(ValueTask<T> wait, Action<T> giveBack, CancellationTokenSource connection)
+    /// meanwhile: then the connection is cancelled and whatever the wait still yields goes to <paramref name="giveBack"/>.
+    /// The current request's <paramref name="pendingPayload"/> bytes are still to be read from the client.</summary>
+    private async ValueTask<T?> WhileListeningAsync<T>(
+        ValueTask<T> wait, Action<T> giveBack, uint pendingPayload, CancellationTokenSource connection)
         where T : class
     {
         if (wait.IsCompleted)
@@ -197,12 +201,38 @@ internal sealed class NbdConnection : IDisposable
 
             if (!open)
             {
+                if (DisconnectIsQueued(pendingPayload))
+                {
+                    // A soft disconnect (libnbd shuts its side after NBD_CMD_DISC): requests before it are answered.
+                    break;
+                }
+
                 await AbandonAsync(waiting, giveBack, connection);
                 return null;
             }
         }
 
         return await waiting;
+    }
+
+    /// <summary>True when the bytes received and not yet read hold an NBD_CMD_DISC after the current request.</summary>
+    private bool DisconnectIsQueued(uint pendingPayload)
+    {
+        var received = _reader.Unread.Span;
+        for (var position = (long)pendingPayload; position + NbdConstants.RequestHeaderSize <= received.Length;)
+        {
+            var header = received.Slice((int)position, NbdConstants.RequestHeaderSize);
+            var command = (NbdCommand)BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
+            if (command == NbdCommand.Disconnect)
+            {
+                return true;
+            }
+
+            position += NbdConstants.RequestHeaderSize
+                + (command == NbdCommand.Write ? BinaryPrimitives.ReadUInt32BigEndian(header[24..]) : 0);
+        }
+
+        return false;
     }
 
     private static async Task AbandonAsync<T>(Task<T> waiting, Action<T> giveBack, CancellationTokenSource connection)

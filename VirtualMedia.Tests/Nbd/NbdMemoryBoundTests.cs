@@ -76,6 +76,73 @@ public sealed class NbdMemoryBoundTests
     }
 
     [Test]
+    public async Task AClientThatDisconnectsAndShutsItsSideStillGetsItsRepliesFirst()
+    {
+        var source = new StallingImageSource(1L << 30);
+        await using var served = Serve(source, new NbdServerOptions());
+        await using var client = await OpenAsync(served.SocketPath);
+        await client.SendRequestAsync(0, 1, 0, 32 * MiB);
+        await client.SendRequestAsync(0, 2, 32 * MiB, 32 * MiB);
+        await client.SendRequestAsync(2, 3, 0, 0);
+        client.ShutdownSend();
+        await Wait.UntilAsync(() => served.Server.Budget.Waiting == 1, Limit, "the second read to wait for room");
+
+        source.FinishReads();
+
+        var handles = new List<ulong>();
+        for (var i = 0; i < 2; i++)
+        {
+            var (error, handle) = await client.ReadSimpleReplyAsync();
+            error.Should().Be(0);
+            (await client.ReadAsync((int)(32 * MiB))).Should().OnlyContain(b => b == (byte)(handle == 1 ? 0 : 32));
+            handles.Add(handle);
+        }
+
+        handles.Should().BeEquivalentTo([1ul, 2ul]);
+        (await client.IsClosedByServerAsync()).Should().BeTrue();
+        source.ReadsCancelled.Should().Be(0);
+    }
+
+    [Test]
+    public async Task NbdshExitingWithReadsInFlightHasThemCancelledAndReleased()
+    {
+        var source = new StallingImageSource(1L << 30);
+        await using var served = Serve(source, new NbdServerOptions());
+        var marker = served.Directory.Combine("hang-up");
+        var script = $$"""
+            import os
+            for i in range(8):
+                h.aio_pread(nbd.Buffer(32 * 2**20), i * 32 * 2**20)
+            while not os.path.exists('{{marker}}'):
+                h.poll(100)
+            os._exit(0)
+            """;
+
+        var nbdsh = NbdPeers.NbdshAsync($"nbd+unix:///?socket={served.SocketPath}", script);
+        try
+        {
+            await Wait.UntilAsync(
+                () => Task.FromResult(source.ActiveReads == 1 && served.Server.Budget.Waiting == 1),
+                Limit,
+                () => "a read at the source and the next waiting for room",
+                giveUp: () => nbdsh.IsCompleted);
+        }
+        catch (AssertionException) when (nbdsh.IsCompleted)
+        {
+            (await nbdsh).EnsureSuccess("nbdsh");
+            throw;
+        }
+
+        await File.WriteAllTextAsync(marker, string.Empty);
+        (await nbdsh).EnsureSuccess("nbdsh");
+
+        await Wait.UntilAsync(() => served.Server.ActiveConnections == 0, Limit, "the connection to end");
+        source.ReadsCancelled.Should().Be(source.ReadsStarted);
+        served.Server.BufferBytesInUse.Should().Be(0);
+        served.Server.Budget.Waiting.Should().Be(0);
+    }
+
+    [Test]
     public async Task AClientThatNeverReadsRepliesHoldsNoMoreThanTheBudgetAndOthersAreStillServed()
     {
         var source = new StallingImageSource(1L << 30, stall: false);
