@@ -8,7 +8,7 @@ public sealed class NbdServer
 {
     private readonly Dictionary<string, NbdExport> _exports;
     private readonly NbdServerOptions _options;
-    private readonly NbdRequestPool _requests;
+    private readonly NbdBufferBudget _budget;
     private int _activeConnections;
 
     public NbdServer(IEnumerable<NbdExport> exports, NbdServerOptions? options = null)
@@ -17,7 +17,8 @@ public sealed class NbdServer
         _exports = exports.ToDictionary(e => e.Name, StringComparer.Ordinal);
         _options = options ?? new NbdServerOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxInFlightRequests, 1);
-        _requests = new NbdRequestPool(_options.RetainedBufferBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.BufferBudgetBytes, NbdConstants.MaxPayload);
+        _budget = new NbdBufferBudget(_options.BufferBudgetBytes, _options.RetainedBufferBytes);
     }
 
     public NbdServer(NbdExport export, NbdServerOptions? options = null)
@@ -28,8 +29,15 @@ public sealed class NbdServer
     /// <summary>The exports, by name.</summary>
     public IReadOnlyDictionary<string, NbdExport> Exports => _exports;
 
-    /// <summary>Bytes of request buffers kept for the next connections (at most <see cref="NbdServerOptions.RetainedBufferBytes"/>).</summary>
-    public long RetainedBufferBytes => _requests.RetainedBytes;
+    /// <summary>Bytes of idle request buffers kept for the next requests and connections (at most
+    /// <see cref="NbdServerOptions.RetainedBufferBytes"/>).</summary>
+    public long RetainedBufferBytes => _budget.RetainedBytes;
+
+    /// <summary>Bytes of request buffers held by requests of any connection right now.</summary>
+    public long BufferBytesInUse => _budget.BytesInUse;
+
+    /// <summary>The buffers of all connections, bounded by <see cref="NbdServerOptions.BufferBudgetBytes"/>.</summary>
+    internal NbdBufferBudget Budget => _budget;
 
     /// <summary>Clients currently connected.</summary>
     public int ActiveConnections => Volatile.Read(ref _activeConnections);
@@ -47,7 +55,7 @@ public sealed class NbdServer
             var negotiated = await new NbdHandshake(stream, reader, _exports).NegotiateAsync(cancellationToken);
             if (negotiated is not null)
             {
-                using var connection = new NbdConnection(stream, reader, negotiated, _requests, _options.MaxInFlightRequests);
+                using var connection = new NbdConnection(stream, reader, negotiated, _budget, _options.MaxInFlightRequests);
                 await connection.RunAsync(cancellationToken);
             }
         }

@@ -9,6 +9,10 @@ public sealed class NbdUnixListener : IAsyncDisposable
     private const UnixFileMode PrivateSocket = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const int SendBufferSize = 1024 * 1024;
 
+    /// <summary>Connections the kernel queues before they are accepted: a burst of clients connecting at once (a
+    /// tester's 64, nbdcopy's 4 per run) must not see EAGAIN; the kernel caps it at net.core.somaxconn.</summary>
+    private const int Backlog = 128;
+
     private readonly NbdServer _server;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stop = new();
@@ -61,7 +65,7 @@ public sealed class NbdUnixListener : IAsyncDisposable
         {
             socket.Bind(new UnixDomainSocketEndPoint(socketPath));
             File.SetUnixFileMode(socketPath, PrivateSocket);
-            socket.Listen(16);
+            socket.Listen(Backlog);
         }
         catch
         {

@@ -19,7 +19,9 @@ internal static class NbdConstants
     public const int SimpleReplyHeaderSize = 16;
     public const int StructuredReadHeaderSize = 28; // chunk header (20) + offset (8)
 
-    /// <summary>Largest request payload we accept and advertise.</summary>
+    /// <summary>Largest request payload we accept and advertise as the maximum block size: 2^25, what the NBD spec lets
+    /// clients that never ask for block sizes (the kernel's nbd driver) send, so none of them is refused. Larger READs
+    /// get EINVAL as the spec says; larger WRITEs end the connection, as their payload cannot be skipped cheaply.</summary>
     public const int MaxPayload = 32 * 1024 * 1024;
 
     /// <summary>Option payloads are tiny; anything bigger is hostile.</summary>

@@ -5,6 +5,11 @@ using VirtualMedia.Nbd.Protocol;
 namespace VirtualMedia.Nbd.Server;
 
 /// <summary>The transmission phase of one client: reads requests, serves up to a bound of them at once, replies out of order.</summary>
+/// <remarks>
+/// Request buffers come from the server's <see cref="NbdBufferBudget"/> before the source is asked; while a request
+/// waits for a slot or for room in the budget, the client is still listened to, so a client that hangs up is noticed at
+/// once: its source reads are cancelled and their buffers go back. Every task a request starts is joined.
+/// </remarks>
 internal sealed class NbdConnection : IDisposable
 {
     private readonly Stream _stream;
@@ -14,62 +19,88 @@ internal sealed class NbdConnection : IDisposable
     private readonly IImageSource _source;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<NbdRequest> _free;
-    private readonly NbdRequestPool _pool;
+    private readonly NbdBufferBudget _budget;
     private readonly int _slots;
 
-    public NbdConnection(Stream stream, NbdStreamReader reader, NegotiatedExport negotiated, NbdRequestPool pool, int maxInFlight)
+    public NbdConnection(Stream stream, NbdStreamReader reader, NegotiatedExport negotiated, NbdBufferBudget budget, int maxInFlight)
     {
         _stream = stream;
         _reader = reader;
         _negotiated = negotiated;
         _export = negotiated.Export;
         _source = _export.Source;
-        _pool = pool;
+        _budget = budget;
         _slots = maxInFlight;
         _free = Channel.CreateBounded<NbdRequest>(maxInFlight);
         for (var i = 0; i < maxInFlight; i++)
         {
-            _free.Writer.TryWrite(pool.Rent());
+            _free.Writer.TryWrite(new NbdRequest());
         }
     }
 
-    /// <summary>Serves requests until DISC, end of stream or cancellation; in-flight requests are answered first.</summary>
+    /// <summary>Serves requests until DISC (in-flight requests are answered first), the client hanging up (they are
+    /// cancelled), a broken stream or cancellation.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            await ReadRequestsAsync(failure);
+            if (await ReadRequestsAsync(connection) == Ending.HungUp)
+            {
+                // A hard disconnect: nobody is left to read the replies.
+                await connection.CancelAsync();
+            }
         }
         catch
         {
-            await failure.CancelAsync();
+            await connection.CancelAsync();
             throw;
         }
         finally
         {
-            // Every slot back means every started request has been answered (or abandoned): the buffers are free.
+            // Every slot back means every started request has been answered (or abandoned): its buffer is back too.
             for (var i = 0; i < _slots; i++)
             {
-                _pool.Return(await _free.Reader.ReadAsync(CancellationToken.None));
+                await _free.Reader.ReadAsync(CancellationToken.None);
             }
+
+            await connection.CancelAsync();
+            await _reader.AbandonReadAheadAsync();
         }
     }
 
     public void Dispose() => _writeLock.Dispose();
 
-    private async Task ReadRequestsAsync(CancellationTokenSource failure)
+    private async Task<Ending> ReadRequestsAsync(CancellationTokenSource connection)
     {
-        var cancellationToken = failure.Token;
+        var cancellationToken = connection.Token;
         while (true)
         {
-            var request = await _free.Reader.ReadAsync(cancellationToken);
+            if (!await _reader.TryFillAsync(NbdConstants.RequestHeaderSize, cancellationToken))
+            {
+                return Ending.HungUp;
+            }
+
+            var header = ParseHeader(_reader.Take(NbdConstants.RequestHeaderSize).Span);
+            if (header.Command == NbdCommand.Disconnect)
+            {
+                return Ending.Disconnected;
+            }
+
+            var payload = header.Command == NbdCommand.Write ? header.Length : 0;
+            var request = await WhileListeningAsync(_free.Reader.ReadAsync(cancellationToken), Recycle, payload, connection);
+            if (request is null)
+            {
+                return Ending.HungUp;
+            }
+
             var dispatched = false;
             try
             {
-                if (!await ReadRequestAsync(request, cancellationToken))
+                (request.Command, request.Flags, request.Handle, request.Offset, request.Length) = header;
+                if (!await PrepareAsync(request, connection))
                 {
-                    return;
+                    return Ending.HungUp;
                 }
 
                 _export.NoteRequest();
@@ -77,66 +108,159 @@ internal sealed class NbdConnection : IDisposable
 
                 // Served inline as far as it goes without waiting (a cache hit answers before the next request is
                 // read); whatever has to wait continues on its own while the next requests are read.
-                _ = ServeRequestAsync(request, failure);
+                _ = ServeRequestAsync(request, connection);
             }
             finally
             {
                 if (!dispatched)
                 {
-                    _free.Writer.TryWrite(request);
+                    Recycle(request);
                 }
             }
         }
     }
 
-    /// <summary>Reads and validates one request (and a WRITE's payload); false on end of stream or DISC.</summary>
-    private async ValueTask<bool> ReadRequestAsync(NbdRequest request, CancellationToken cancellationToken)
+    private static (NbdCommand Command, NbdCommandFlags Flags, ulong Handle, ulong Offset, uint Length) ParseHeader(
+        ReadOnlySpan<byte> header)
     {
-        if (!await _reader.TryFillAsync(NbdConstants.RequestHeaderSize, cancellationToken))
-        {
-            return false;
-        }
-
-        var header = _reader.Take(NbdConstants.RequestHeaderSize).Span;
         if (BinaryPrimitives.ReadUInt32BigEndian(header) != NbdConstants.RequestMagic)
         {
             throw new InvalidDataException("bad NBD request magic");
         }
 
-        request.Flags = (NbdCommandFlags)BinaryPrimitives.ReadUInt16BigEndian(header[4..]);
-        request.Command = (NbdCommand)BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
-        request.Handle = BinaryPrimitives.ReadUInt64BigEndian(header[8..]);
-        request.Offset = BinaryPrimitives.ReadUInt64BigEndian(header[16..]);
-        request.Length = BinaryPrimitives.ReadUInt32BigEndian(header[24..]);
-        if (request.Command == NbdCommand.Disconnect)
+        return ((NbdCommand)BinaryPrimitives.ReadUInt16BigEndian(header[6..]),
+            (NbdCommandFlags)BinaryPrimitives.ReadUInt16BigEndian(header[4..]),
+            BinaryPrimitives.ReadUInt64BigEndian(header[8..]),
+            BinaryPrimitives.ReadUInt64BigEndian(header[16..]),
+            BinaryPrimitives.ReadUInt32BigEndian(header[24..]));
+    }
+
+    /// <summary>Validates the request and gives it a buffer from the budget (reading a WRITE's payload into it); false
+    /// when the client hung up while the request waited for room.</summary>
+    private async ValueTask<bool> PrepareAsync(NbdRequest request, CancellationTokenSource connection)
+    {
+        if (request.Command == NbdCommand.Write && request.Length > NbdConstants.MaxPayload)
         {
-            return false;
+            // The payload cannot be skipped safely at this size: closing is the only sane answer.
+            throw new InvalidDataException($"write of {request.Length} bytes exceeds the advertised maximum");
+        }
+
+        request.Error = NbdRequestValidator.Validate(request, _negotiated);
+        if (request.NeedsBuffer)
+        {
+            var payload = request.Command == NbdCommand.Write ? request.Length : 0;
+            var buffer = await WhileListeningAsync(
+                _budget.RentAsync(request.Length, connection.Token), _budget.Return, payload, connection);
+            if (buffer is null)
+            {
+                return false;
+            }
+
+            request.Attach(buffer);
         }
 
         if (request.Command == NbdCommand.Write)
         {
-            if (request.Length > NbdConstants.MaxPayload)
-            {
-                // The payload cannot be skipped safely at this size: closing is the only sane answer.
-                throw new InvalidDataException($"write of {request.Length} bytes exceeds the advertised maximum");
-            }
-
-            request.Reserve();
-            await _reader.ReadExactlyAsync(request.Data, cancellationToken);
-        }
-
-        request.Error = NbdRequestValidator.Validate(request, _negotiated);
-        if (request.Command == NbdCommand.Read && request.Error == Errno.None)
-        {
-            request.Reserve();
+            // The payload is consumed whatever the verdict, so the next request header is found.
+            await _reader.ReadExactlyAsync(request.Data, connection.Token);
         }
 
         return true;
     }
 
-    private async Task ServeRequestAsync(NbdRequest request, CancellationTokenSource failure)
+    /// <summary>Waits for <paramref name="wait"/> while listening to the client; null when the client hangs up
+    /// meanwhile: then the connection is cancelled and whatever the wait still yields goes to <paramref name="giveBack"/>.
+    /// The current request's <paramref name="pendingPayload"/> bytes are still to be read from the client.</summary>
+    private async ValueTask<T?> WhileListeningAsync<T>(
+        ValueTask<T> wait, Action<T> giveBack, uint pendingPayload, CancellationTokenSource connection)
+        where T : class
     {
-        var cancellationToken = failure.Token;
+        if (wait.IsCompleted)
+        {
+            return await wait;
+        }
+
+        var waiting = wait.AsTask();
+        while (!waiting.IsCompleted && _reader.ReadAhead(connection.Token) is { } readAhead)
+        {
+            if (await Task.WhenAny(waiting, readAhead) == waiting)
+            {
+                break;
+            }
+
+            bool open;
+            try
+            {
+                open = await _reader.AbsorbReadAheadAsync();
+            }
+            catch
+            {
+                await AbandonAsync(waiting, giveBack, connection);
+                throw;
+            }
+
+            if (!open)
+            {
+                if (DisconnectIsQueued(pendingPayload))
+                {
+                    // A soft disconnect (libnbd shuts its side after NBD_CMD_DISC): requests before it are answered.
+                    break;
+                }
+
+                await AbandonAsync(waiting, giveBack, connection);
+                return null;
+            }
+        }
+
+        return await waiting;
+    }
+
+    /// <summary>True when the bytes received and not yet read hold an NBD_CMD_DISC after the current request.</summary>
+    private bool DisconnectIsQueued(uint pendingPayload)
+    {
+        var received = _reader.Unread.Span;
+        for (var position = (long)pendingPayload; position + NbdConstants.RequestHeaderSize <= received.Length;)
+        {
+            var header = received.Slice((int)position, NbdConstants.RequestHeaderSize);
+            var command = (NbdCommand)BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
+            if (command == NbdCommand.Disconnect)
+            {
+                return true;
+            }
+
+            position += NbdConstants.RequestHeaderSize
+                + (command == NbdCommand.Write ? BinaryPrimitives.ReadUInt32BigEndian(header[24..]) : 0);
+        }
+
+        return false;
+    }
+
+    private static async Task AbandonAsync<T>(Task<T> waiting, Action<T> giveBack, CancellationTokenSource connection)
+    {
+        await connection.CancelAsync();
+        try
+        {
+            giveBack(await waiting);
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled before it got anything: nothing to give back.
+        }
+    }
+
+    private void Recycle(NbdRequest request)
+    {
+        if (request.Detach() is { } buffer)
+        {
+            _budget.Return(buffer);
+        }
+
+        _free.Writer.TryWrite(request);
+    }
+
+    private async Task ServeRequestAsync(NbdRequest request, CancellationTokenSource connection)
+    {
+        var cancellationToken = connection.Token;
         try
         {
             if (request.Error == Errno.None)
@@ -153,12 +277,11 @@ internal sealed class NbdConnection : IDisposable
         catch (Exception)
         {
             // Replies can no longer be sent: stop reading too.
-            await failure.CancelAsync();
+            await connection.CancelAsync();
         }
         finally
         {
-            request.Release();
-            _free.Writer.TryWrite(request);
+            Recycle(request);
         }
     }
 
@@ -204,9 +327,9 @@ internal sealed class NbdConnection : IDisposable
         var isRead = request.Command == NbdCommand.Read;
         var (start, length) = (isRead && _negotiated.StructuredReplies, request.Error == Errno.None) switch
         {
-            (true, true) => StructuredData(request),
-            (true, false) => StructuredError(request),
-            _ => SimpleReply(request, withData: isRead && request.Error == Errno.None),
+            (true, true) => NbdReplyHeaders.StructuredData(request),
+            (true, false) => NbdReplyHeaders.StructuredError(request),
+            _ => NbdReplyHeaders.Simple(request, withData: isRead && request.Error == Errno.None),
         };
 
         await _writeLock.WaitAsync(cancellationToken);
@@ -220,41 +343,9 @@ internal sealed class NbdConnection : IDisposable
         }
     }
 
-    private static (int Start, int Length) SimpleReply(NbdRequest request, bool withData)
+    private enum Ending
     {
-        var start = NbdRequest.HeaderRoom - NbdConstants.SimpleReplyHeaderSize;
-        var header = request.Buffer.AsSpan(start);
-        BinaryPrimitives.WriteUInt32BigEndian(header, NbdConstants.SimpleReplyMagic);
-        BinaryPrimitives.WriteUInt32BigEndian(header[4..], (uint)request.Error);
-        BinaryPrimitives.WriteUInt64BigEndian(header[8..], request.Handle);
-        return (start, NbdConstants.SimpleReplyHeaderSize + (withData ? (int)request.Length : 0));
-    }
-
-    private static (int Start, int Length) StructuredData(NbdRequest request)
-    {
-        var start = NbdRequest.HeaderRoom - NbdConstants.StructuredReadHeaderSize;
-        var header = request.Buffer.AsSpan(start);
-        WriteChunkHeader(header, NbdConstants.ReplyTypeOffsetData, request.Handle, 8 + request.Length);
-        BinaryPrimitives.WriteUInt64BigEndian(header[20..], request.Offset);
-        return (start, NbdConstants.StructuredReadHeaderSize + (int)request.Length);
-    }
-
-    private static (int Start, int Length) StructuredError(NbdRequest request)
-    {
-        const int ErrorChunkSize = 26;
-        var header = request.Buffer.AsSpan(0, ErrorChunkSize);
-        WriteChunkHeader(header, NbdConstants.ReplyTypeError, request.Handle, 6);
-        BinaryPrimitives.WriteUInt32BigEndian(header[20..], (uint)request.Error);
-        BinaryPrimitives.WriteUInt16BigEndian(header[24..], 0);
-        return (0, ErrorChunkSize);
-    }
-
-    private static void WriteChunkHeader(Span<byte> header, ushort type, ulong handle, uint length)
-    {
-        BinaryPrimitives.WriteUInt32BigEndian(header, NbdConstants.StructuredReplyMagic);
-        BinaryPrimitives.WriteUInt16BigEndian(header[4..], NbdConstants.ReplyFlagDone);
-        BinaryPrimitives.WriteUInt16BigEndian(header[6..], type);
-        BinaryPrimitives.WriteUInt64BigEndian(header[8..], handle);
-        BinaryPrimitives.WriteUInt32BigEndian(header[16..], length);
+        Disconnected,
+        HungUp,
     }
 }

@@ -2,22 +2,19 @@ using VirtualMedia.Nbd.Protocol;
 
 namespace VirtualMedia.Nbd.Server;
 
-/// <summary>One reusable request slot: the decoded header plus a buffer for its payload and reply.</summary>
+/// <summary>One request slot of a connection: the decoded header plus, while it is served, a buffer from the server's
+/// <see cref="NbdBufferBudget"/> for its payload and reply.</summary>
 /// <remarks>
-/// The buffer keeps <see cref="HeaderRoom"/> bytes in front of the data so a reply header can be
-/// written in place and header plus data leave in one write, without copying the data again.
+/// Buffers keep <see cref="HeaderRoom"/> bytes in front of the data so a reply header can be written in place and
+/// header plus data leave in one write, without copying the data again. Requests without data reply from a small
+/// buffer of the slot's own.
 /// </remarks>
 internal sealed class NbdRequest
 {
     public const int HeaderRoom = 32;
 
-    /// <summary>Slots keep buffers up to this size; rarer, bigger requests borrow a one-off buffer.</summary>
-    private const int RetainedCapacity = 4 * 1024 * 1024;
-
-    private const int Granularity = 64 * 1024;
-
-    private byte[] _buffer = new byte[HeaderRoom];
-    private byte[]? _oneOff;
+    private readonly byte[] _headerOnly = new byte[HeaderRoom];
+    private byte[]? _rented;
 
     public NbdCommand Command { get; set; }
 
@@ -32,34 +29,23 @@ internal sealed class NbdRequest
     /// <summary>Error found by validation; the request is answered with it without touching the source.</summary>
     public Errno Error { get; set; }
 
-    /// <summary>Bytes of the buffer the slot keeps between requests.</summary>
-    public int Capacity => _buffer.Length;
+    /// <summary>True when the request carries data one way or the other (a WRITE's payload, a valid READ's reply).</summary>
+    public bool NeedsBuffer => Command == NbdCommand.Write || (Command == NbdCommand.Read && Error == Errno.None);
 
     /// <summary>The buffer holding header room and <see cref="Length"/> bytes of data.</summary>
-    public byte[] Buffer => _oneOff ?? _buffer;
+    public byte[] Buffer => _rented ?? _headerOnly;
 
     /// <summary>The data area for <see cref="Length"/> bytes.</summary>
     public Memory<byte> Data => Buffer.AsMemory(HeaderRoom, (int)Length);
 
-    /// <summary>Makes room for <see cref="Length"/> bytes of data.</summary>
-    public void Reserve()
+    /// <summary>Gives the request a buffer rented from the budget.</summary>
+    public void Attach(byte[] buffer) => _rented = buffer;
+
+    /// <summary>Takes the rented buffer back, if any, once the reply is sent or abandoned.</summary>
+    public byte[]? Detach()
     {
-        var needed = HeaderRoom + (int)Length;
-        if (_buffer.Length >= needed)
-        {
-            return;
-        }
-
-        if (needed > RetainedCapacity + HeaderRoom)
-        {
-            _oneOff = GC.AllocateUninitializedArray<byte>(needed);
-            return;
-        }
-
-        var rounded = HeaderRoom + (((int)Length + Granularity - 1) / Granularity * Granularity);
-        _buffer = GC.AllocateUninitializedArray<byte>(rounded);
+        var rented = _rented;
+        _rented = null;
+        return rented;
     }
-
-    /// <summary>Drops a one-off buffer once the reply is sent.</summary>
-    public void Release() => _oneOff = null;
 }

@@ -17,12 +17,15 @@ public sealed class MediaChain
     private readonly KernelSide _kernel;
     private readonly GadgetComposer _gadgets;
     private readonly ILogger _logger;
+    private readonly long _nbdBufferBytes;
 
-    /// <summary>Creates the chain builder for one kernel side (real or sandbox).</summary>
-    public MediaChain(KernelSide kernel, ILogger logger)
+    /// <summary>Creates the chain builder for one kernel side (real or sandbox); a legacy slot's NBD server holds at
+    /// most <paramref name="nbdBufferBytes"/> of request buffers.</summary>
+    public MediaChain(KernelSide kernel, ILogger logger, long nbdBufferBytes)
     {
         _kernel = kernel;
         _logger = logger;
+        _nbdBufferBytes = nbdBufferBytes;
         _gadgets = new GadgetComposer(kernel, logger);
     }
 
@@ -76,6 +79,7 @@ public sealed class MediaChain
             {
                 var server = new NbdServer(new NbdExport(image.Source), new NbdServerOptions
                 {
+                    BufferBudgetBytes = _nbdBufferBytes,
                     ConnectionFailed = e => _logger.LogWarning("{Slot}: NBD connection ended: {Reason}", slot.Name, e.Message),
                 });
                 media.Export = NbdUnixListener.Start(server, slot.UnixSocket);

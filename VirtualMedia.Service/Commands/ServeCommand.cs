@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.ImageSources;
 
 namespace VirtualMedia.Service.Commands;
@@ -75,6 +76,7 @@ public static class ServeCommand
             var export = new NbdExport(source);
             var server = new NbdServer(export, new NbdServerOptions
             {
+                BufferBudgetBytes = ConfigurationDefaults.NbdBufferMiB(options.CacheSize / (1024 * 1024)) * 1024L * 1024,
                 ConnectionFailed = e => logger.LogWarning("NBD client connection failed: {Error}", e.Message),
             });
             await using (NbdUnixListener.Start(server, socketPath))

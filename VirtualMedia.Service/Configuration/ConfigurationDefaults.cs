@@ -15,6 +15,19 @@ public static class ConfigurationDefaults
     /// <summary>Cache memory per active slot: a few MiB, sized for a BMC.</summary>
     public const int CacheMiB = 16;
 
+    /// <summary>The smallest NBD buffer budget: one request of the largest size the server accepts (32 MiB).</summary>
+    public const int MinimumNbdBufferMiB = 32;
+
+    /// <summary>NBD request buffers a legacy slot's server may hold, in MiB, unless <c>NbdBufferMiB</c> says otherwise.</summary>
+    /// <remarks>
+    /// At least 48: one request of the largest size clients may send without asking (32 MiB, the NBD spec's default
+    /// maximum, which the kernel's nbd driver can reach) plus 16 MiB so ordinary requests go on beside it (the kernel
+    /// sends at most 8 in flight of max_sectors_kb, 1.25 MiB by default: 10 MiB). Twice the cache above that: requests
+    /// in flight are filled from the read-ahead cache, so a larger cache (a faster link) deserves more in flight. At
+    /// the default CacheMiB of 16 that is 48 MiB per active legacy slot, a bound reached only under load.
+    /// </remarks>
+    public static int NbdBufferMiB(int cacheMiB) => Math.Max(2 * cacheMiB, 48);
+
     /// <summary>Inactivity timeout of the original default file, in seconds.</summary>
     public const uint InactivityTimeoutSeconds = 1800;
 

@@ -18,7 +18,7 @@ public static class ConfigurationLoader
     private static readonly string[] TopLevelKeys =
     [
         "InactivityTimeout", "MountPoints", "AllowHttp", "VerifyCertificates", "CaDirectory",
-        "ImageDirectory", "CacheMiB", "Sandbox", "ProxyMountPoints", "LegacyMountPoints",
+        "ImageDirectory", "CacheMiB", "NbdBufferMiB", "Sandbox", "ProxyMountPoints", "LegacyMountPoints",
     ];
 
     private static readonly string[] SlotKeys =
@@ -86,6 +86,9 @@ public static class ConfigurationLoader
                 CaDirectory = OptionalDirectory(root, "CaDirectory", mustExist: true),
                 ImageDirectory = OptionalDirectory(root, "ImageDirectory", mustExist: false) ?? ConfigurationDefaults.ImageDirectory,
                 CacheMiB = (int)OptionalInteger(root, null, "CacheMiB", 1, 1024, ConfigurationDefaults.CacheMiB),
+                NbdBufferMiB = root.TryGetProperty("NbdBufferMiB", out _)
+                    ? (int)OptionalInteger(root, null, "NbdBufferMiB", ConfigurationDefaults.MinimumNbdBufferMiB, 4096, 0)
+                    : null,
                 Sandbox = sandbox,
                 Slots = slots,
             };

@@ -21,6 +21,12 @@ public sealed record ServiceConfiguration
     /// <summary>Read-ahead/cache memory per active slot, in MiB.</summary>
     public int CacheMiB { get; init; } = ConfigurationDefaults.CacheMiB;
 
+    /// <summary>NBD request buffers of one legacy slot's server, in MiB; null derives it from <see cref="CacheMiB"/>.</summary>
+    public int? NbdBufferMiB { get; init; }
+
+    /// <summary>The NBD buffer budget in effect for each legacy slot's server, in bytes.</summary>
+    public long NbdBufferBytes => (NbdBufferMiB ?? ConfigurationDefaults.NbdBufferMiB(CacheMiB)) * 1024L * 1024;
+
     /// <summary>Root of the sandboxed kernel side, or null on a real BMC.</summary>
     public string? Sandbox { get; init; }
 

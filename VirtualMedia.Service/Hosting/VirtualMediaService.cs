@@ -55,7 +55,7 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             _logger.LogWarning("TLS certificates of image servers are NOT verified (VerifyCertificates is false)");
         }
 
-        var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"));
+        var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"), _configuration.NbdBufferBytes);
         await chain.RemoveStaleAsync(_configuration.Slots, cancellationToken);
         var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares);
         foreach (var slotConfiguration in _configuration.Slots)

@@ -3,6 +3,7 @@ using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Udc;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Tests.Guest.Runner;
@@ -53,7 +54,7 @@ internal static class GadgetCases
         Check(device.SizeBytes > 0, "the killed process's nbd1 is not connected any more");
 
         var slot = new SlotConfiguration("Slot_1", SlotMode.Legacy, "", "nbd1", "/run/vm-guest/nbd1.sock", 30, 512, MediaType.UsbStick);
-        await new MediaChain(Kernel, log).RemoveStaleAsync([slot], cancellationToken);
+        await new MediaChain(Kernel, log, new NbdServerOptions().BufferBudgetBytes).RemoveStaleAsync([slot], cancellationToken);
 
         Check(!Directory.Exists(new GadgetComposer(Kernel, log).DirectoryOf("Slot_1")), "the stale gadget's directory is still there");
         await HostDisk.WaitGoneAsync(disk!, cancellationToken);
@@ -70,7 +71,7 @@ internal static class GadgetCases
         Check(rig.Device.SizeBytes > 0, "nbd3 is not connected");
 
         var slot = new SlotConfiguration("Slot_3", SlotMode.Proxy, "/nbd/3", "nbd3", "/run/vm-guest/Slot_3.sock", 30, 512, MediaType.UsbStick);
-        await new MediaChain(Kernel, log).RemoveStaleAsync([slot], cancellationToken);
+        await new MediaChain(Kernel, log, new NbdServerOptions().BufferBudgetBytes).RemoveStaleAsync([slot], cancellationToken);
 
         Check(rig.Device.SizeBytes == 0, $"nbd3 is still connected ({rig.Device.SizeBytes} bytes)");
         Check(log.Text.Contains("disconnected nbd3", StringComparison.Ordinal), "no warning that nbd3 was disconnected");

@@ -108,6 +108,9 @@ internal sealed class RawNbdSocket : IAsyncDisposable
 
     public async Task WriteAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
+    /// <summary>Shuts the sending side, as libnbd does after NBD_CMD_DISC; replies can still be read.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
     public static byte[] U16(ushort value)

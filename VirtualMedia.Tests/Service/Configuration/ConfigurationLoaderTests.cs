@@ -72,7 +72,7 @@ public sealed class ConfigurationLoaderTests
         var configuration = ConfigurationLoader.Parse(File, $$"""
             {
               "AllowHttp": true, "VerifyCertificates": false, "CaDirectory": "{{ca.Path}}",
-              "ImageDirectory": "/srv/images", "CacheMiB": 32, "InactivityTimeout": 0,
+              "ImageDirectory": "/srv/images", "CacheMiB": 32, "NbdBufferMiB": 100, "InactivityTimeout": 0,
               "MountPoints": { "Cd": { "Mode": 1, "NBDDevice": "nbd7", "UnixSocket": "/run/x.sock", "MediaType": "CD" } }
             }
             """, out var warnings);
@@ -83,9 +83,17 @@ public sealed class ConfigurationLoaderTests
         configuration.CaDirectory.Should().Be(ca.Path);
         configuration.ImageDirectory.Should().Be("/srv/images");
         configuration.CacheMiB.Should().Be(32);
+        configuration.NbdBufferBytes.Should().Be(100L << 20);
         configuration.InactivityTimeoutSeconds.Should().Be(0);
         configuration.Slots.Single().Should().Be(new SlotConfiguration(
             "Cd", SlotMode.Legacy, string.Empty, "nbd7", "/run/x.sock", 90, 512, MediaType.Cd));
+    }
+
+    [TestCase("""{"LegacyMountPoints": 1}""", 48)]
+    [TestCase("""{"LegacyMountPoints": 1, "CacheMiB": 64}""", 128)]
+    public void The_NBD_buffer_budget_follows_the_cache_unless_given(string json, long mebibytes)
+    {
+        ConfigurationLoader.Parse(File, json, out _).NbdBufferBytes.Should().Be(mebibytes << 20);
     }
 
     [Test]
@@ -125,6 +133,7 @@ public sealed class ConfigurationLoaderTests
     [TestCase("""{"ProxyMountPoints": -1}""", null, "ProxyMountPoints")]
     [TestCase("""{"LegacyMountPoints": 1, "AllowHttp": "yes"}""", null, "AllowHttp")]
     [TestCase("""{"LegacyMountPoints": 1, "CacheMiB": 0}""", null, "CacheMiB")]
+    [TestCase("""{"LegacyMountPoints": 1, "NbdBufferMiB": 16}""", null, "NbdBufferMiB")]
     [TestCase("""{"LegacyMountPoints": 1, "CaDirectory": "/does/not/exist"}""", null, "CaDirectory")]
     [TestCase("""{"LegacyMountPoints": 1, "Sandbox": ""}""", null, "Sandbox")]
     public void Every_error_names_file_slot_and_field(string json, string? slot, string? field)
