@@ -12,7 +12,7 @@ namespace VirtualMedia.Tests.Guest.Installed;
 /// started by systemd from the shipped unit (Type=notify, every hardening line), called on the system bus
 /// as bmcweb calls it; each flow checks the host's disk by sha256 and that nothing is left afterwards.
 /// </summary>
-internal static class InstalledCases
+internal static partial class InstalledCases
 {
     private const string Cd = "Slot_2";
     private const string Stick = "Slot_3";
@@ -32,6 +32,8 @@ internal static class InstalledCases
         WithJournal("ProxySlotReadsWhatBmcwebServes", ProxySlotReadsWhatBmcwebServes),
         WithJournal("StopEjectsEveryActiveSlot", StopEjectsEveryActiveSlot),
         WithJournal("KilledServiceIsRestartedAndCleansUp", KilledServiceIsRestartedAndCleansUp),
+        WithJournal("ImageServerKilledMidReadGivesIoErrors", ImageServerKilledMidReadGivesIoErrors),
+        WithJournal("IdleSlotIsEjected", IdleSlotIsEjected),
     ];
 
     // A failed case's log ends with the unit's journal: what the service itself said.

@@ -14,7 +14,8 @@ public sealed class InstalledProductKernelTests : KernelVmSuite
     [
         "InstalledUnitStartsWithTheDefaultSlots", "TestConfigurationTakesOverOnRestart", "HttpsCdWithCredentials",
         "HttpsStickWithCredentials", "FileImageFromImageDirectory", "ProxySlotReadsWhatBmcwebServes",
-        "StopEjectsEveryActiveSlot", "KilledServiceIsRestartedAndCleansUp",
+        "StopEjectsEveryActiveSlot", "KilledServiceIsRestartedAndCleansUp", "ImageServerKilledMidReadGivesIoErrors",
+        "IdleSlotIsEjected",
     ];
 
     private readonly TempDirectory _install = new("installed-product");
