@@ -1,4 +1,5 @@
 using VirtualMedia.Tests.Guest.Gadget;
+using VirtualMedia.Tests.Guest.Installed;
 using VirtualMedia.Tests.Guest.Runner;
 using VirtualMedia.Tests.Guest.Shares;
 
@@ -20,6 +21,7 @@ IReadOnlyList<GuestCase> suite = args[0] switch
 {
     "gadget" => GadgetCases.All,
     "shares" => ShareCases.All,
+    "installed" => InstalledCases.All,
     _ => [],
 };
 if (suite.Count == 0)

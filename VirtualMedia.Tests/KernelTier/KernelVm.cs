@@ -60,6 +60,11 @@ public static class KernelVm
             arguments.AddRange(["-m", module]);
         }
 
+        if (request.InstallRoot is not null)
+        {
+            arguments.AddRange(["-S", "-i", request.InstallRoot]);
+        }
+
         foreach (var share in request.SharedDirectories.Append(work.Path).Distinct(StringComparer.Ordinal))
         {
             arguments.AddRange(["-s", share]);

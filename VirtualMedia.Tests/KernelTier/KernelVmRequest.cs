@@ -8,4 +8,10 @@ public sealed record KernelVmRequest(IReadOnlyList<string> Modules, string Guest
 {
     /// <summary>Limit for the whole VM (boot, script, power-off).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(240);
+
+    /// <summary>
+    /// When set, a tree laid out by scripts/install: the guest boots the host's systemd as PID 1 with this
+    /// tree overlaid on /usr and /etc, and a unit runs the script (run-vm -S -i).
+    /// </summary>
+    public string? InstallRoot { get; init; }
 }
