@@ -52,6 +52,25 @@ internal sealed class SystemBusClient : IAsyncDisposable
         return await CallBoolAsync(Legacy(slot), Interface + ".Legacy", "Mount", body, cancellationToken);
     }
 
+    /// <summary>
+    /// Legacy.Mount(sbv holding h), as bmcweb until Feb 2025: the write end stays open until the reply
+    /// arrives (its reply handler holds the pipe).
+    /// </summary>
+    public async Task<bool> MountHoldingThePipeAsync(string slot, string url, bool readWrite, string user, string password, CancellationToken cancellationToken)
+    {
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        await pipe.WriteAsync(Secret(user, password), cancellationToken);
+        using var readEnd = pipe.ClientSafePipeHandle;
+        using var body = MessageBody.Create("sbv");
+        body.WriteString(url);
+        body.WriteBool(readWrite);
+        body.WriteVariantSignature("h");
+        body.WriteUnixFd(readEnd);
+        var reply = await CallBoolAsync(Legacy(slot), Interface + ".Legacy", "Mount", body, cancellationToken);
+        GC.KeepAlive(pipe);
+        return reply;
+    }
+
     public Task<bool> ProxyMountAsync(string slot, CancellationToken cancellationToken) =>
         CallBoolAsync(Proxy(slot), Interface + ".Proxy", "Mount", null, cancellationToken);
 

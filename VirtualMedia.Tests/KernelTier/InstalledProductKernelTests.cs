@@ -13,7 +13,7 @@ public sealed class InstalledProductKernelTests : KernelVmSuite
     private static readonly string[] Cases =
     [
         "InstalledUnitStartsWithTheDefaultSlots", "TestConfigurationTakesOverOnRestart", "HttpsCdWithCredentials",
-        "HttpsStickWithCredentials", "FileImageFromImageDirectory", "ProxySlotReadsWhatBmcwebServes",
+        "HttpsStickWithCredentials", "HttpsCdWithTheWriteEndHeldOpen", "HttpsStickWithTheWriteEndHeldOpen", "FileImageFromImageDirectory", "ProxySlotReadsWhatBmcwebServes",
         "StopEjectsEveryActiveSlot", "KilledServiceIsRestartedAndCleansUp", "ImageServerKilledMidReadGivesIoErrors",
         "IdleSlotIsEjected",
     ];
