@@ -42,6 +42,7 @@ public sealed class MediaChain
 
         foreach (var slot in slots)
         {
+            RemoveStaleSocket(slot);
             var device = new NbdBlockDevice(_kernel, slot.Name, slot.NbdDevice, _logger);
             try
             {
@@ -54,6 +55,28 @@ public sealed class MediaChain
             {
                 _logger.LogError("{Slot}: {Reason}", slot.Name, e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// A legacy slot's socket path is ours (our NBD export binds it, replacing whatever is there); a proxy slot's is
+    /// bmcweb's, left alone.
+    /// </summary>
+    private void RemoveStaleSocket(SlotConfiguration slot)
+    {
+        if (slot.Mode != SlotMode.Legacy || !File.Exists(slot.UnixSocket))
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(slot.UnixSocket);
+            _logger.LogWarning("{Slot}: removed the socket {Socket} a previous run left behind", slot.Name, slot.UnixSocket);
+        }
+        catch (IOException e)
+        {
+            _logger.LogError("{Slot}: could not remove the stale socket {Socket}: {Reason}", slot.Name, slot.UnixSocket, e.Message);
         }
     }
 
