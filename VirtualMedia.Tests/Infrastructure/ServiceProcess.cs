@@ -17,7 +17,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The service program: the native binary scripts/test publishes (<c>VIRTUALMEDIA_SERVICE</c>), as a BMC
-    /// runs it, else the JIT build copied next to the tests.</summary>
+    /// runs it, or its wrapper running the arm64 binary under qemu-aarch64-static; else the JIT build copied next to
+    /// the tests.</summary>
     public static string Program =>
         Environment.GetEnvironmentVariable("VIRTUALMEDIA_SERVICE") is { Length: > 0 } published
             ? published
@@ -42,7 +43,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Waits for the process to end on its own and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        using var limit = new CancellationTokenSource(timeout);
+        using var limit = new CancellationTokenSource(Patience.Scale(timeout));
         await _process.WaitForExitAsync(limit.Token);
         await _pump;
         return _process.ExitCode;
@@ -51,7 +52,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Sends SIGTERM, as systemd does, and returns the exit code.</summary>
     public async Task<int> TerminateAsync(TimeSpan? timeout = null)
     {
-        await ExternalProcess.StopAsync(_process, timeout ?? TimeSpan.FromSeconds(30));
+        await ExternalProcess.StopAsync(_process, Patience.Scale(timeout ?? TimeSpan.FromSeconds(30)));
         await _pump;
         return _process.ExitCode;
     }
@@ -69,7 +70,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            await ExternalProcess.StopAsync(_process, TimeSpan.FromSeconds(30));
+            await ExternalProcess.StopAsync(_process, Patience.Scale(TimeSpan.FromSeconds(30)));
         }
 
         await _pump;

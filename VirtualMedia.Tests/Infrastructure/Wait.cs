@@ -6,10 +6,11 @@ public static class Wait
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Waits until <paramref name="condition"/> holds; fails with <paramref name="what"/>() after
-    /// <paramref name="limit"/>, or at once when <paramref name="giveUp"/> says it never will (a peer exited).</summary>
+    /// <paramref name="limit"/> (stretched by <see cref="Patience"/>), or at once when <paramref name="giveUp"/> says it
+    /// never will (a peer exited).</summary>
     public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan limit, Func<string> what, Func<bool>? giveUp = null)
     {
-        var deadline = DateTime.UtcNow + limit;
+        var deadline = DateTime.UtcNow + Patience.Scale(limit);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline || giveUp?.Invoke() == true)

@@ -18,7 +18,7 @@ internal sealed class ServiceRig : IAsyncDisposable
     public const string Stats = Name + ".Stats";
     public const string Legacy = Name + ".Legacy";
     public const string Proxy = Name + ".Proxy";
-    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan CallTimeout = Patience.Scale(TimeSpan.FromSeconds(30));
 
     private readonly ConcurrentDictionary<string, BlockingCollection<int>> _completions = new();
     private readonly ConcurrentQueue<(string Path, string Interface, string[] Names)> _changes = new();
@@ -195,7 +195,7 @@ internal sealed class ServiceRig : IAsyncDisposable
     /// <summary>Waits for the next Completion signal of <paramref name="path"/>.</summary>
     public int NextCompletion(string path, TimeSpan? timeout = null)
     {
-        if (!CompletionsOf(path).TryTake(out var result, timeout ?? TimeSpan.FromSeconds(60)))
+        if (!CompletionsOf(path).TryTake(out var result, Patience.Scale(timeout ?? TimeSpan.FromSeconds(60))))
         {
             Assert.Fail($"no Completion from {path}\n{Service.Output}");
         }
