@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
-using VirtualMedia.Nbd.Sources;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.ImageSources.Files;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -35,7 +35,7 @@ public sealed class ImageOpener : IImageOpener
             var share = await _shares.MountAsync(slot, url, readWrite, secret, cancellationToken);
             try
             {
-                return new PreparedImage(FileImageSource.Open(share.ImageFile, readWrite), share.Release);
+                return new PreparedImage(RegularImageFile.Open(share.ImageFile, url.ForLog, readWrite), share.Release);
             }
             catch
             {
