@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using VirtualMedia.DBus;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -5,14 +8,15 @@ namespace VirtualMedia.Tests.Service;
 
 /// <summary>
 /// Images that could never become media — empty, a directory, a FIFO, a device — are refused by Mount itself,
-/// at once, with an errno bmcweb can show; the slot stays Ready and the next good Mount works (issue 11.3, 11.4).
+/// at once, with an errno bmcweb can show; checks that hang end with the slot's Timeout. The slot stays Ready and the
+/// next good Mount works (issue 11.3, 11.4).
 /// </summary>
 [NonParallelizable]
 public sealed class ImageKindRefusalTests : NginxServiceFixture
 {
     private const string InvalidArgs = "org.freedesktop.DBus.Error.InvalidArgs";
 
-    private protected override ushort SlotTimeout => 3;
+    private protected override ushort SlotTimeout => 2;
 
     private protected override Task PrepareImagesAsync(string root)
     {
@@ -53,7 +57,7 @@ public sealed class ImageKindRefusalTests : NginxServiceFixture
         (await ExternalProcess.RunAsync(Require.Tool("mkfifo"), [fifo])).EnsureSuccess("mkfifo");
 
         var refused = RefusedAsync("file://" + fifo);
-        var first = await Task.WhenAny(refused, Task.Delay(TimeSpan.FromSeconds(SlotTimeout + 2)));
+        var first = await Task.WhenAny(refused, Task.Delay(TimeSpan.FromSeconds(SlotTimeout + 1.5)));
 
         first.Should().BeSameAs(refused, "Mount must answer within the slot's Timeout; a FIFO must not block it");
         var error = await refused;
@@ -82,6 +86,23 @@ public sealed class ImageKindRefusalTests : NginxServiceFixture
 
         error.ErrorName.Should().Be(InvalidArgs);
         error.ErrorMessage.Should().Contain("empty.img").And.Contain("empty");
+        await ExpectUsableAsync();
+    }
+
+    [Test]
+    public async Task A_server_that_never_answers_is_ETIMEDOUT_within_the_slots_Timeout()
+    {
+        // Accepts the connection, never says a word: the TLS handshake waits.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var clock = Stopwatch.StartNew();
+
+        var error = await RefusedAsync($"https://127.0.0.1:{port}/disk.img");
+
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(SlotTimeout + 1.5), "the checks end with the slot's Timeout");
+        error.ErrorName.Should().Be("org.freedesktop.DBus.Error.Timeout");
+        error.ErrorMessage.Should().Contain("Timeout");
         await ExpectUsableAsync();
     }
 
