@@ -1,9 +1,10 @@
 using System.Net;
 using System.Text;
-using VirtualMedia.Nbd.Sources;
+using VirtualMedia.DBus;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.ImageSources.Files;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -27,7 +28,42 @@ public sealed class ImageOpener : IImageOpener
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The checks end within the slot's Timeout, answered as ETIMEDOUT: they run off the caller's thread, so even one
+    /// stuck in the kernel (a hung NFS server, a file system that does not answer) cannot keep Mount from answering or
+    /// the slot from returning to Ready. Whatever such a check opens once it finally returns is closed at once.
+    /// </remarks>
     public async Task<PreparedImage> OpenAsync(
+        string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
+    {
+        var seconds = _configuration.Slots.FirstOrDefault(s => s.Name == slot)?.TimeoutSeconds ?? ConfigurationDefaults.LegacyTimeoutSeconds;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var opening = Task.Run(() => OpenUnboundedAsync(slot, url, readWrite, secret, deadline.Token), CancellationToken.None);
+        try
+        {
+            return await opening.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _ = CloseWhenDoneAsync(opening);
+            throw new DBusErrnoException(Errno.ETIMEDOUT, $"{url.ForLog}: the checks did not finish within the slot's Timeout ({seconds} s)");
+        }
+    }
+
+    private static async Task CloseWhenDoneAsync(Task<PreparedImage> opening)
+    {
+        try
+        {
+            await (await opening).DisposeAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The Mount was already answered with ETIMEDOUT; this late failure has nobody to tell.
+        }
+    }
+
+    private async Task<PreparedImage> OpenUnboundedAsync(
         string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
     {
         if (url.Scheme is ImageScheme.Smb or ImageScheme.Nfs)
@@ -35,7 +71,7 @@ public sealed class ImageOpener : IImageOpener
             var share = await _shares.MountAsync(slot, url, readWrite, secret, cancellationToken);
             try
             {
-                return new PreparedImage(FileImageSource.Open(share.ImageFile, readWrite), share.Release);
+                return new PreparedImage(RegularImageFile.Open(share.ImageFile, url.ForLog, readWrite), share.Release);
             }
             catch
             {

@@ -20,17 +20,25 @@ public sealed class ConfigurationException : Exception
     /// <summary>The key that is wrong, or null when the whole file is.</summary>
     public string? Field { get; }
 
+    /// <summary>The first 64 characters of <paramref name="text"/> and "…" when there are more: one error line stays one line.</summary>
+    public static string Excerpt(string text)
+    {
+        const int Shown = 64;
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= Shown ? text : string.Concat(text.AsSpan(0, Shown), "…");
+    }
+
     private static string Describe(string file, string? slot, string? field, string problem)
     {
         var where = file;
         if (slot is not null)
         {
-            where += $": slot {slot}";
+            where += $": slot {Excerpt(slot)}";
         }
 
         if (field is not null)
         {
-            where += $": field {field}";
+            where += $": field {Excerpt(field)}";
         }
 
         return $"{where}: {problem}";

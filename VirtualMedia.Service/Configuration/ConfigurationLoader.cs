@@ -21,6 +21,9 @@ public static class ConfigurationLoader
         "ImageDirectory", "CacheMiB", "NbdBufferMiB", "Sandbox", "ProxyMountPoints", "LegacyMountPoints",
     ];
 
+    // JSON may escape half a UTF-16 surrogate pair ("\ud800"), which is no character: .NET cannot make a string of it.
+    private const string NotUnicode = "holds text that is not valid Unicode (a lone UTF-16 surrogate escape such as \\ud800)";
+
     private static readonly string[] SlotKeys =
         ["EndpointId", "Mode", "NBDDevice", "UnixSocket", "Timeout", "BlockSize", "MediaType"];
 
@@ -57,9 +60,17 @@ public static class ConfigurationLoader
         using (document)
         {
             var reader = new Reader(file);
-            var configuration = reader.ReadRoot(document.RootElement);
-            warnings = reader.Warnings;
-            return configuration;
+            try
+            {
+                var configuration = reader.ReadRoot(document.RootElement);
+                warnings = reader.Warnings;
+                return configuration;
+            }
+            catch (InvalidOperationException)
+            {
+                // A key (rather than a string value) holding an escape that is no character at all.
+                throw new ConfigurationException(file, null, null, NotUnicode);
+            }
         }
     }
 
@@ -174,14 +185,14 @@ public static class ConfigurationLoader
                 ?? throw new ConfigurationException(file, name, "NBDDevice", "is missing (for example \"nbd0\")");
             if (!IsNbdDevice(device))
             {
-                throw new ConfigurationException(file, name, "NBDDevice", $"\"{device}\" is not an NBD device name such as \"nbd0\"");
+                throw new ConfigurationException(file, name, "NBDDevice", $"\"{ConfigurationException.Excerpt(device)}\" is not an NBD device name such as \"nbd0\"");
             }
 
             var socket = OptionalString(slot, name, "UnixSocket")
                 ?? throw new ConfigurationException(file, name, "UnixSocket", "is missing");
             if (!Path.IsPathFullyQualified(socket) || socket.EndsWith('/'))
             {
-                throw new ConfigurationException(file, name, "UnixSocket", $"\"{socket}\" must be an absolute file path");
+                throw new ConfigurationException(file, name, "UnixSocket", $"\"{ConfigurationException.Excerpt(socket)}\" must be an absolute file path");
             }
 
             var defaultTimeout = mode == SlotMode.Proxy
@@ -198,7 +209,7 @@ public static class ConfigurationLoader
             {
                 null or "USBStick" => MediaType.UsbStick,
                 "CD" => MediaType.Cd,
-                var other => throw new ConfigurationException(file, name, "MediaType", $"\"{other}\" is neither \"USBStick\" nor \"CD\""),
+                var other => throw new ConfigurationException(file, name, "MediaType", $"\"{ConfigurationException.Excerpt(other)}\" is neither \"USBStick\" nor \"CD\""),
             };
             return new SlotConfiguration(name, mode, endpoint, device, socket, timeout, blockSize, mediaType);
         }
@@ -211,7 +222,7 @@ public static class ConfigurationLoader
                 if (!seen.TryAdd(key(slot), slot.Name))
                 {
                     throw new ConfigurationException(
-                        file, slot.Name, field, $"\"{key(slot)}\" is already used by slot {seen[key(slot)]}");
+                        file, slot.Name, field, $"\"{ConfigurationException.Excerpt(key(slot))}\" is already used by slot {seen[key(slot)]}");
                 }
             }
         }
@@ -223,7 +234,7 @@ public static class ConfigurationLoader
                 if (!known.Contains(property.Name, StringComparer.Ordinal))
                 {
                     var where = slot is null ? file : $"{file}: slot {slot}";
-                    Warnings.Add($"{where}: field {property.Name}: unknown, ignored");
+                    Warnings.Add($"{where}: field {ConfigurationException.Excerpt(property.Name)}: unknown, ignored");
                 }
             }
         }
@@ -242,7 +253,7 @@ public static class ConfigurationLoader
 
             if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number) || number < min || number > max)
             {
-                throw new ConfigurationException(file, slot, field, $"must be an integer from {min} to {max}, not {value.GetRawText()}");
+                throw new ConfigurationException(file, slot, field, $"must be an integer from {min} to {max}, not {ConfigurationException.Excerpt(value.GetRawText())}");
             }
 
             return number;
@@ -259,7 +270,7 @@ public static class ConfigurationLoader
             {
                 JsonValueKind.True => true,
                 JsonValueKind.False => false,
-                _ => throw new ConfigurationException(file, null, field, $"must be true or false, not {value.GetRawText()}"),
+                _ => throw new ConfigurationException(file, null, field, $"must be true or false, not {ConfigurationException.Excerpt(value.GetRawText())}"),
             };
         }
 
@@ -270,9 +281,19 @@ public static class ConfigurationLoader
                 return null;
             }
 
-            return value.ValueKind == JsonValueKind.String
-                ? value.GetString()
-                : throw new ConfigurationException(file, slot, field, $"must be a string, not {value.GetRawText()}");
+            if (value.ValueKind != JsonValueKind.String)
+            {
+                throw new ConfigurationException(file, slot, field, $"must be a string, not {ConfigurationException.Excerpt(value.GetRawText())}");
+            }
+
+            try
+            {
+                return value.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                throw new ConfigurationException(file, slot, field, NotUnicode);
+            }
         }
 
         private string? OptionalDirectory(JsonElement parent, string field, bool mustExist)

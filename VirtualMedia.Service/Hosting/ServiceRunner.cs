@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -43,6 +44,13 @@ public static class ServiceRunner
         {
             await host.RunAsync(cancellationToken);
             return Environment.ExitCode;
+        }
+        catch (SocketException e)
+        {
+            // Exit 1, not 78: a bus that is not up yet is worth systemd's restart, unlike a bad configuration.
+            var reason = e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused ? "nothing listens there" : e.Message;
+            logger.LogError("Cannot start: cannot connect to the D-Bus system bus {Address}: {Reason}", ConfigurationException.Excerpt(DBusAddress.SystemBus), reason);
+            return StartFailed;
         }
         catch (Exception e) when (e is DBusException or IOException or TimeoutException or UnauthorizedAccessException)
         {

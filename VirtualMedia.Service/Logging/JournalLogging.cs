@@ -46,6 +46,8 @@ public static class JournalLogging
         };
         var configuration = new LoggingConfiguration(factory);
         configuration.AddTarget(console);
+        // A failed start is reported by ServiceRunner as the one error line; the host's own report of it would be a second.
+        configuration.LoggingRules.Add(new LoggingRule("Microsoft.Extensions.Hosting.Internal.Host", NLog.LogLevel.Trace, NLog.LogLevel.Error, new NullTarget()) { Final = true });
         // The hosting framework's chatter ("Application started") is not an event an operator cares about.
         configuration.AddRule(NLog.LogLevel.Warn, NLog.LogLevel.Fatal, console, "Microsoft.*", final: true);
         configuration.AddRule(NLog.LogLevel.Info, NLog.LogLevel.Fatal, console, "*");

@@ -6,7 +6,7 @@ namespace VirtualMedia.Service.ImageSources.Files;
 
 /// <summary>Opens file:// images only from inside the configured image directory, symlinks included.</summary>
 /// <remarks>The check is made on the opened descriptor (its /proc/self/fd link), so a path that is swapped for a
-/// symlink between check and open is still caught.</remarks>
+/// symlink between check and open is still caught; only a non-empty regular file is accepted (see <see cref="RegularImageFile"/>).</remarks>
 internal static partial class ImageDirectoryPolicy
 {
     public static FileImageSource Open(Uri uri, string? imageDirectory, bool writable)
@@ -29,22 +29,7 @@ internal static partial class ImageDirectoryPolicy
             throw new ImageSourceException(Errno.EACCES, $"{shown}: outside the image directory");
         }
 
-        var source = FileImageSource.Open(path, writable);
-        try
-        {
-            var opened = source.ResolvedPath;
-            if (opened is null || !IsInside(opened, root))
-            {
-                throw new ImageSourceException(Errno.EACCES, $"{shown}: resolves outside the image directory");
-            }
-
-            return source;
-        }
-        catch
-        {
-            source.Dispose();
-            throw;
-        }
+        return RegularImageFile.Open(path, shown, writable, opened => IsInside(opened, root));
     }
 
     private static string RealDirectory(string directory)

@@ -153,6 +153,13 @@ internal sealed class HttpRangeClient : IDisposable
 
         using (response)
         {
+            // An empty file has no byte 0 to range over: servers answer 200 with no body (nginx) or 416 "bytes */0".
+            if (response.Content.Headers.ContentRange?.Length == 0
+                || response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentLength == 0)
+            {
+                throw new ImageSourceException(Errno.EINVAL, $"{RedactedUrl}: the image is empty (0 bytes)");
+            }
+
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 throw new ImageSourceException(
