@@ -26,10 +26,10 @@ internal static partial class InstalledCases
     [
         WithJournal("InstalledUnitStartsWithTheDefaultSlots", InstalledUnitStartsWithTheDefaultSlots),
         WithJournal("TestConfigurationTakesOverOnRestart", TestConfigurationTakesOverOnRestart),
-        WithJournal("HttpsCdWithCredentials", (log, ct) => HttpsWithCredentialsAsync(Cd, "cd.iso", log, ct)),
-        WithJournal("HttpsStickWithCredentials", (log, ct) => HttpsWithCredentialsAsync(Stick, "stick.img", log, ct)),
-        WithJournal("HttpsCdWithTheWriteEndHeldOpen", (log, ct) => HttpsWithTheWriteEndHeldOpenAsync(Cd, "cd.iso", log, ct)),
-        WithJournal("HttpsStickWithTheWriteEndHeldOpen", (log, ct) => HttpsWithTheWriteEndHeldOpenAsync(Stick, "stick.img", log, ct)),
+        WithJournal("HttpsCdWithCredentials", (log, ct) => HttpsWithCredentialsAsync(Cd, "cd.iso", heldOpen: false, log, ct)),
+        WithJournal("HttpsStickWithCredentials", (log, ct) => HttpsWithCredentialsAsync(Stick, "stick.img", heldOpen: false, log, ct)),
+        WithJournal("HttpsCdWithTheWriteEndHeldOpen", (log, ct) => HttpsWithCredentialsAsync(Cd, "cd.iso", heldOpen: true, log, ct)),
+        WithJournal("HttpsStickWithTheWriteEndHeldOpen", (log, ct) => HttpsWithCredentialsAsync(Stick, "stick.img", heldOpen: true, log, ct)),
         WithJournal("FileImageFromImageDirectory", FileImageFromImageDirectory),
         WithJournal("ProxySlotReadsWhatBmcwebServes", ProxySlotReadsWhatBmcwebServes),
         WithJournal("StopEjectsEveryActiveSlot", StopEjectsEveryActiveSlot),
@@ -99,23 +99,16 @@ internal static partial class InstalledCases
         await CheckNoErrorsAsync(cursor, cancellationToken);
     }
 
-    private static async Task HttpsWithCredentialsAsync(string slot, string file, CaseLog log, CancellationToken cancellationToken)
+    // heldOpen: as bmcweb until Feb 2025, Mount(sbv holding h) with the pipe's write end open until the reply arrives;
+    // else as bmcweb since, Mount(sbh) with the write end closed.
+    private static async Task HttpsWithCredentialsAsync(string slot, string file, bool heldOpen, CaseLog log, CancellationToken cancellationToken)
     {
         var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
         await MountReadEjectAsync(
             log, slot, Path.Combine(GuestNginx.Root, file),
-            ct => Client.MountAsync(slot, GuestNginx.PrivateUrl(file), false, GuestNginx.User, GuestNginx.Password, ct),
-            cancellationToken);
-        await CheckNoErrorsAsync(cursor, cancellationToken);
-    }
-
-    // bmcweb until Feb 2025: Mount(sbv holding h) with the pipe's write end open until the reply arrives.
-    private static async Task HttpsWithTheWriteEndHeldOpenAsync(string slot, string file, CaseLog log, CancellationToken cancellationToken)
-    {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
-        await MountReadEjectAsync(
-            log, slot, Path.Combine(GuestNginx.Root, file),
-            ct => Client.MountHoldingThePipeAsync(slot, GuestNginx.PrivateUrl(file), false, GuestNginx.User, GuestNginx.Password, ct),
+            ct => heldOpen
+                ? Client.MountHoldingThePipeAsync(slot, GuestNginx.PrivateUrl(file), false, GuestNginx.User, GuestNginx.Password, ct)
+                : Client.MountAsync(slot, GuestNginx.PrivateUrl(file), false, GuestNginx.User, GuestNginx.Password, ct),
             cancellationToken);
         await CheckNoErrorsAsync(cursor, cancellationToken);
     }

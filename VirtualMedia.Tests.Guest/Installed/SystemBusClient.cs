@@ -39,36 +39,37 @@ internal sealed class SystemBusClient : IAsyncDisposable
     public static string Proxy(string slot) => $"{Root}/Proxy/{slot}";
 
     /// <summary>Legacy.Mount(sbh), as bmcweb since Feb 2025: the secret written and the write end closed.</summary>
-    public async Task<bool> MountAsync(string slot, string url, bool readWrite, string user, string password, CancellationToken cancellationToken)
-    {
-        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
-        await pipe.WriteAsync(Secret(user, password), cancellationToken);
-        using var readEnd = pipe.ClientSafePipeHandle;
-        using var body = MessageBody.Create("sbh");
-        body.WriteString(url);
-        body.WriteBool(readWrite);
-        body.WriteUnixFd(readEnd);
-        pipe.Dispose();
-        return await CallBoolAsync(Legacy(slot), Interface + ".Legacy", "Mount", body, cancellationToken);
-    }
+    public Task<bool> MountAsync(string slot, string url, bool readWrite, string user, string password, CancellationToken cancellationToken) =>
+        MountWithPipeAsync(slot, url, readWrite, user, password, heldOpen: false, cancellationToken);
 
     /// <summary>
     /// Legacy.Mount(sbv holding h), as bmcweb until Feb 2025: the write end stays open until the reply
     /// arrives (its reply handler holds the pipe).
     /// </summary>
-    public async Task<bool> MountHoldingThePipeAsync(string slot, string url, bool readWrite, string user, string password, CancellationToken cancellationToken)
+    public Task<bool> MountHoldingThePipeAsync(string slot, string url, bool readWrite, string user, string password, CancellationToken cancellationToken) =>
+        MountWithPipeAsync(slot, url, readWrite, user, password, heldOpen: true, cancellationToken);
+
+    private async Task<bool> MountWithPipeAsync(
+        string slot, string url, bool readWrite, string user, string password, bool heldOpen, CancellationToken cancellationToken)
     {
         using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
         await pipe.WriteAsync(Secret(user, password), cancellationToken);
         using var readEnd = pipe.ClientSafePipeHandle;
-        using var body = MessageBody.Create("sbv");
+        using var body = MessageBody.Create(heldOpen ? "sbv" : "sbh");
         body.WriteString(url);
         body.WriteBool(readWrite);
-        body.WriteVariantSignature("h");
+        if (heldOpen)
+        {
+            body.WriteVariantSignature("h");
+        }
+
         body.WriteUnixFd(readEnd);
-        var reply = await CallBoolAsync(Legacy(slot), Interface + ".Legacy", "Mount", body, cancellationToken);
-        GC.KeepAlive(pipe);
-        return reply;
+        if (!heldOpen)
+        {
+            pipe.Dispose();
+        }
+
+        return await CallBoolAsync(Legacy(slot), Interface + ".Legacy", "Mount", body, cancellationToken);
     }
 
     public Task<bool> ProxyMountAsync(string slot, CancellationToken cancellationToken) =>
