@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using VirtualMedia.DBus;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
@@ -18,13 +19,15 @@ public sealed class ImageOpener : IImageOpener
     private readonly ServiceConfiguration _configuration;
     private readonly ImageSourceFactory _factory;
     private readonly IShareMounter _shares;
+    private readonly ILogger _logger;
 
-    /// <summary>Creates the opener for <paramref name="configuration"/>.</summary>
-    public ImageOpener(ServiceConfiguration configuration, ImageSourceFactory factory, IShareMounter shares)
+    /// <summary>Creates the opener for <paramref name="configuration"/>; the images' links are watched through <paramref name="logger"/>.</summary>
+    public ImageOpener(ServiceConfiguration configuration, ImageSourceFactory factory, IShareMounter shares, ILogger logger)
     {
         _configuration = configuration;
         _factory = factory;
         _shares = shares;
+        _logger = logger;
     }
 
     /// <inheritdoc />
@@ -80,6 +83,8 @@ public sealed class ImageOpener : IImageOpener
             }
         }
 
+        var outageBudget = TimeSpan.FromSeconds(_configuration.SourceOutageSeconds);
+        var watch = new SourceWatch(slot, outageBudget, _logger);
         var options = new ImageSourceOptions
         {
             AllowHttp = _configuration.AllowHttp,
@@ -89,10 +94,12 @@ public sealed class ImageOpener : IImageOpener
             Writable = readWrite,
             CacheSize = _configuration.CacheMiB * MiB,
             ReadAhead = Math.Min(new ImageSourceOptions().ReadAhead, _configuration.CacheMiB * MiB / 2),
+            OutageBudget = outageBudget,
+            HealthObserver = watch,
         };
         // The password becomes a string only here, where HttpClient needs one; the secret's own bytes are wiped after the Mount.
         var credentials = secret.IsEmpty ? null : new NetworkCredential(secret.User, Encoding.UTF8.GetString(secret.Password));
         var source = await _factory.CreateAsync(url.Published, options, credentials, cancellationToken);
-        return new PreparedImage(source, null);
+        return new PreparedImage(source, null) { Watch = watch };
     }
 }

@@ -13,6 +13,9 @@ public sealed record PreparedImage(IImageSource Source, IAsyncDisposable? Releas
     /// <summary>True when the host may write: the Mount asked for it and the source can.</summary>
     public bool Writable => Source.IsWritable;
 
+    /// <summary>Watches the link of a web image (its failure ejects the slot); null for files and shares.</summary>
+    public SourceWatch? Watch { get; init; }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

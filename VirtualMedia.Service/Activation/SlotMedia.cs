@@ -28,6 +28,10 @@ public sealed class SlotMedia : IAsyncDisposable
     /// <summary>Completes with the NBD client's exit code when it ends (the media is gone).</summary>
     public Task<int> ClientExited => Device?.Exited ?? Task.FromResult(0);
 
+    /// <summary>Completes with the error once the image's source has been given up; null when nothing watches it
+    /// (files, shares, proxy slots).</summary>
+    public Task<ImageSourceException>? SourceFailed => Image?.Watch?.Failed;
+
     internal PreparedImage? Image { get; set; }
 
     internal NbdUnixListener? Export { get; set; }

@@ -28,6 +28,14 @@ public static class ConfigurationDefaults
     /// </remarks>
     public static int NbdBufferMiB(int cacheMiB) => Math.Max(2 * cacheMiB, 48);
 
+    /// <summary>Seconds a web image's server may stay unreachable before its slot is ejected.</summary>
+    /// <remarks>
+    /// Long enough for a link blip or a server restart to pass unnoticed by an installer (its reads just wait), short
+    /// enough that no read waits longer than the host's SCSI command timeout (30 s on Linux and Windows), after which
+    /// the host resets the USB device and may give the disk up.
+    /// </remarks>
+    public const int SourceOutageSeconds = 20;
+
     /// <summary>Inactivity timeout of the original default file, in seconds.</summary>
     public const uint InactivityTimeoutSeconds = 1800;
 

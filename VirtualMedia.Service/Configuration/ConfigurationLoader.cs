@@ -19,6 +19,7 @@ public static class ConfigurationLoader
     [
         "InactivityTimeout", "MountPoints", "AllowHttp", "VerifyCertificates", "CaDirectory",
         "ImageDirectory", "CacheMiB", "NbdBufferMiB", "Sandbox", "ProxyMountPoints", "LegacyMountPoints",
+        "SourceOutageSeconds",
     ];
 
     // JSON may escape half a UTF-16 surrogate pair ("\ud800"), which is no character: .NET cannot make a string of it.
@@ -100,6 +101,8 @@ public static class ConfigurationLoader
                 NbdBufferMiB = root.TryGetProperty("NbdBufferMiB", out _)
                     ? (int)OptionalInteger(root, null, "NbdBufferMiB", ConfigurationDefaults.MinimumNbdBufferMiB, 4096, 0)
                     : null,
+                SourceOutageSeconds = (int)OptionalInteger(
+                    root, null, "SourceOutageSeconds", 1, 3600, ConfigurationDefaults.SourceOutageSeconds),
                 Sandbox = sandbox,
                 Slots = slots,
             };

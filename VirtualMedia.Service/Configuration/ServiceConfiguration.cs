@@ -27,6 +27,9 @@ public sealed record ServiceConfiguration
     /// <summary>The NBD buffer budget in effect for each legacy slot's server, in bytes.</summary>
     public long NbdBufferBytes => (NbdBufferMiB ?? ConfigurationDefaults.NbdBufferMiB(CacheMiB)) * 1024L * 1024;
 
+    /// <summary>Seconds a web image's server may stay unreachable while the host's reads wait; then the slot is ejected.</summary>
+    public int SourceOutageSeconds { get; init; } = ConfigurationDefaults.SourceOutageSeconds;
+
     /// <summary>Root of the sandboxed kernel side, or null on a real BMC.</summary>
     public string? Sandbox { get; init; }
 

@@ -57,7 +57,7 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
 
         var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"), _configuration.NbdBufferBytes);
         await chain.RemoveStaleAsync(_configuration.Slots, cancellationToken);
-        var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares);
+        var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares, _logger);
         foreach (var slotConfiguration in _configuration.Slots)
         {
             _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, chain, images, _clock, _logger));

@@ -36,8 +36,15 @@ public sealed record ImageSourceOptions
     /// <summary>Time allowed for the first contact (connect, TLS, size probe).</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Time a failing read keeps retrying transient errors before answering EIO.</summary>
-    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long the source may keep failing (no fetch succeeding) while reads retry; past it the source has
+    /// failed for good and every read answers EIO at once.</summary>
+    public TimeSpan OutageBudget { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a fetch may wait for the server's next bytes before it counts as failed and is retried.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Told when a web image's link starts failing, recovers, or is given up; null: nobody listens.</summary>
+    public ISourceHealthObserver? HealthObserver { get; init; }
 
     /// <summary>Offers HTTP/2 over TLS (used when the server agrees); HTTP/1.1 otherwise.</summary>
     /// <remarks>Off by default: against nginx, .NET's HTTP/1.1 over several pooled connections read faster, with less

@@ -238,22 +238,40 @@ public sealed class Slot : IAsyncDisposable
             CancellationToken.None);
     }
 
-    /// <summary>Ejects the media when its NBD client ends on its own; ends with the media (Stop awaits it).</summary>
+    /// <summary>
+    /// Ejects the media when it ends on its own: its NBD client exits, or its image server stayed unreachable past the
+    /// outage budget (then the slot owes a Completion with the errno). Ends with the media (Stop awaits it).
+    /// </summary>
     private async Task WatchClientAsync(SlotMedia media)
     {
-        var exitCode = await media.ClientExited;
-        await UnderGateAsync(async () =>
+        var exited = media.ClientExited;
+        if (media.SourceFailed is { } sourceFailed && await Task.WhenAny(exited, sourceFailed) == sourceFailed)
         {
-            if (!ReferenceEquals(_media, media))
+            var failure = await sourceFailed;
+            await EjectOnItsOwnAsync(media, () =>
             {
-                return;
-            }
+                _logger.LogError("{Slot}: {Reason}: ejecting {Url}", Name, failure.Message, _imageForLog);
+                return _machine.SourceFailed((int)failure.Errno);
+            });
+            return;
+        }
 
+        var exitCode = await exited;
+        await EjectOnItsOwnAsync(media, () =>
+        {
             _logger.LogError("{Slot}: the NBD client ended with {Code}: ejecting {Url}", Name, exitCode, _imageForLog);
-            var step = _machine.ProcessExited(exitCode);
-            await PublishAndFollowAsync(step);
+            return _machine.ProcessExited(exitCode);
         });
     }
+
+    /// <summary>Feeds the machine the media's own end, unless that media is already gone (unmounted, stopped).</summary>
+    private Task EjectOnItsOwnAsync(SlotMedia media, Func<SlotStep> ended) => UnderGateAsync(async () =>
+    {
+        if (ReferenceEquals(_media, media))
+        {
+            await PublishAndFollowAsync(ended());
+        }
+    });
 
     /// <summary>Starts removing the media; called with the gate held, right after the machine said Deactivate.</summary>
     private void StartDeactivating()

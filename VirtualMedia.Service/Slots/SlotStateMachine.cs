@@ -16,6 +16,7 @@ public sealed class SlotStateMachine
     private bool _completionOwed;
     private long _deadline;
     private long _lastActivity;
+    private int _failure;
 
     /// <param name="slot">The slot's name, for messages.</param>
     /// <param name="inactivityTimeoutSeconds">Idle seconds before an active slot is ejected; 0 never.</param>
@@ -127,7 +128,25 @@ public sealed class SlotStateMachine
         Expect(SlotState.Deactivating);
         State = SlotState.Ready;
         Status = SlotStatus.Empty with { ExitCode = exitCode ?? Status.ExitCode };
-        return new SlotStep(Settle(errno), SlotAction.None);
+        var failure = _failure;
+        _failure = 0;
+        return new SlotStep(Settle(failure != 0 ? failure : errno), SlotAction.None);
+    }
+
+    /// <summary>
+    /// The active media's source failed for good (its server stayed unreachable past the outage budget): the media is
+    /// removed and, as nobody else will hear of it, a Completion with <paramref name="errno"/> is owed for its end.
+    /// </summary>
+    public SlotStep SourceFailed(int errno)
+    {
+        var step = Eject();
+        if (step.Action == SlotAction.Deactivate)
+        {
+            _failure = errno;
+            Owe();
+        }
+
+        return step;
     }
 
     /// <summary>The NBD client or server process of the slot exited with <paramref name="exitCode"/>.</summary>

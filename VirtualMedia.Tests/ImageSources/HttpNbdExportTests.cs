@@ -101,7 +101,7 @@ public sealed class HttpNbdExportTests
     private static async Task<ServedUrl> ServeAsync(string url)
     {
         var source = await new ImageSourceFactory().CreateAsync(
-            url, new ImageSourceOptions { SkipCertificateVerification = true, RetryBudget = TimeSpan.FromSeconds(1) }, null, CancellationToken.None);
+            url, new ImageSourceOptions { SkipCertificateVerification = true, OutageBudget = TimeSpan.FromSeconds(1) }, null, CancellationToken.None);
         var directory = new TempDirectory("vm-nbd");
         var listener = NbdUnixListener.Start(new NbdServer(new NbdExport(source)), directory.Combine("run/nbd.sock"));
         return new ServedUrl(source, listener, directory);

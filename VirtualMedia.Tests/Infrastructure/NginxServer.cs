@@ -82,6 +82,9 @@ public sealed class NginxServer : IAsyncDisposable
 
     public Task RestartAsync() => StartProcessAsync(Require.Tool("nginx"));
 
+    /// <summary>False between <see cref="StopAsync"/> and <see cref="RestartAsync"/>.</summary>
+    public bool IsRunning => _process is not null;
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

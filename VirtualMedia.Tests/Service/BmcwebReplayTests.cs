@@ -250,6 +250,10 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
             Rig.NextCompletion(path).Should().NotBe(0);
         }
 
+        // The monitor hears the last Completion when the rig does, but may print it later: stop it only once it has.
+        await Wait.UntilAsync(
+            () => Task.FromResult(lines.Select(l => l.Split('\t')).Count(m => m.Length > 7 && m[0] == "sig" && m[5] == path && m[7] == "Completion") >= Rounds),
+            Patience.Scale(TimeSpan.FromSeconds(10)), "dbus-monitor to print every Completion");
         await ExternalProcess.StopAsync(monitor);
         await collecting;
 

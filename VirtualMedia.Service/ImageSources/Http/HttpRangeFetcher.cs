@@ -1,21 +1,28 @@
-using System.Diagnostics;
 using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.ImageSources.Http;
 
-/// <summary>Ranged GETs with retries: transient failures are retried with backoff until a time budget is spent, then EIO.</summary>
+/// <summary>
+/// Ranged GETs that ride out a flaky link: a failed attempt (a broken or stalled connection, a 5xx) is retried with
+/// backoff for as long as the source's outage stays within its budget; past it the source has failed for good and
+/// every read fails with EIO at once. The outage is shared by all fetches of the source and told to the observer.
+/// </summary>
 internal sealed class HttpRangeFetcher : IRangeFetcher
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(1);
 
     private readonly HttpRangeClient _client;
-    private readonly TimeSpan _budget;
+    private readonly SourceOutage _outage;
+    private readonly TimeSpan _stall;
+    private readonly ISourceHealthObserver? _observer;
 
-    public HttpRangeFetcher(HttpRangeClient client, TimeSpan budget)
+    public HttpRangeFetcher(HttpRangeClient client, SourceOutage outage, TimeSpan stall, ISourceHealthObserver? observer)
     {
         _client = client;
-        _budget = budget;
+        _outage = outage;
+        _stall = stall;
+        _observer = observer;
     }
 
     public async Task FetchAsync(
@@ -26,23 +33,48 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
         CancellationToken cancellationToken)
     {
         var end = offset + length;
-        var started = Stopwatch.GetTimestamp();
         var delay = FirstDelay;
         while (true)
         {
+            if (_outage.HasFailed(out var failed))
+            {
+                throw failed;
+            }
+
+            using var deadline = new CancellationTokenSource(_stall);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             try
             {
-                using var response = await _client.GetRangeAsync(offset, (int)(end - offset), cancellationToken);
-                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                await consume(body, cancellationToken);
+                using var response = await _client.GetRangeAsync(offset, (int)(end - offset), attempt.Token);
+                deadline.CancelAfter(_stall);
+                await using var body = new StallGuardStream(
+                    await response.Content.ReadAsStreamAsync(attempt.Token), deadline, _stall);
+                await consume(body, attempt.Token);
+                if (_outage.Succeeded() is { } lasted)
+                {
+                    _observer?.OutageEnded(lasted);
+                }
+
                 return;
             }
-            catch (Exception e) when (HttpErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e, deadline))
             {
-                if (Stopwatch.GetElapsedTime(started) + delay > _budget)
+                var reason = deadline.IsCancellationRequested ? $"no data for {_stall.TotalSeconds:0.#} s" : e.Message;
+                var step = _outage.Failed(delay, lasted => new ImageSourceException(
+                    Errno.EIO, $"{_client.RedactedUrl}: unreachable for {lasted.TotalSeconds:0} s, giving up ({reason})", e));
+                if (step.Began)
                 {
-                    throw new ImageSourceException(
-                        Errno.EIO, $"{_client.RedactedUrl}: still failing after {_budget.TotalSeconds:0.#} s ({e.Message})", e);
+                    _observer?.OutageBegan($"{_client.RedactedUrl}: {reason}");
+                }
+
+                if (step.Failure is { } failure)
+                {
+                    if (step.JustFailed)
+                    {
+                        _observer?.SourceFailed(failure);
+                    }
+
+                    throw failure;
                 }
 
                 await Task.Delay(delay, cancellationToken);
@@ -78,4 +110,8 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
             () => offset + filled,
             cancellationToken);
     }
+
+    /// <summary>A failure worth retrying: a transport or server hiccup, or an attempt that stalled.</summary>
+    private static bool IsTransient(Exception e, CancellationTokenSource deadline) =>
+        HttpErrors.IsTransient(e) || (e is OperationCanceledException && deadline.IsCancellationRequested);
 }

@@ -34,7 +34,8 @@ public sealed class HttpRangeSource : IImageSource
 
     internal static HttpRangeSource Create(HttpRangeClient client, ImageSourceOptions options)
     {
-        var fetcher = new HttpRangeFetcher(client, options.RetryBudget);
+        var outage = new SourceOutage(options.OutageBudget, TimeProvider.System);
+        var fetcher = new HttpRangeFetcher(client, outage, options.StallTimeout, options.HealthObserver);
         return new HttpRangeSource(client, new ReadAheadCache(fetcher, client.Size, CacheGeometry.From(options)));
     }
 

@@ -203,6 +203,32 @@ public sealed class SlotStateMachineTests
     }
 
     [Test]
+    public void A_source_that_failed_ejects_and_its_end_completes_once_with_the_errno()
+    {
+        Activate();
+
+        _machine.SourceFailed(Errno.EIO).Should().Be(new SlotStep(null, SlotAction.Deactivate));
+        _machine.State.Should().Be(SlotState.Deactivating);
+        _machine.Deactivated(0, exitCode: 0).Should().Be(new SlotStep(Errno.EIO, SlotAction.None));
+        _machine.State.Should().Be(SlotState.Ready);
+        _machine.Tick(0, 0).Should().Be(SlotStep.Nothing, "the failure was settled once");
+
+        Activate();
+        _machine.BeginUnmount();
+        _machine.Deactivated(0).Should().Be(new SlotStep(0, SlotAction.None), "the next media's end owes nothing of the old failure");
+    }
+
+    [Test]
+    public void A_source_failure_after_the_media_is_going_changes_nothing()
+    {
+        Activate();
+        _machine.BeginUnmount();
+
+        _machine.SourceFailed(Errno.EIO).Should().Be(SlotStep.Nothing);
+        _machine.Deactivated(0).Should().Be(new SlotStep(0, SlotAction.None), "the Unmount's own Completion");
+    }
+
+    [Test]
     public void Eject_on_a_slot_that_is_not_active_does_nothing()
     {
         _machine.Eject().Should().Be(SlotStep.Nothing);
