@@ -11,14 +11,17 @@ internal static partial class InstalledCases
     /// <summary>Larger than the slot's read-ahead cache (16 MiB), so that the end of it is still on the server when it dies.</summary>
     private const int LargeImageSize = 24 << 20;
 
-    // The host must see I/O errors, not a hang, and the slot must still eject cleanly.
+    // The host must see I/O errors, not a hang; past SourceOutageSeconds the slot ejects itself with Completion EIO and
+    // one err line, and once the server is back a new Mount works.
     private static async Task ImageServerKilledMidReadGivesIoErrors(CaseLog log, CancellationToken cancellationToken)
     {
         var nginx = _nginx ?? throw new CaseFailedException("nginx did not start (TestConfigurationTakesOverOnRestart)");
         var image = Path.Combine(GuestNginx.Root, "large.img");
         await WriteImageAsync(image, cancellationToken, LargeImageSize);
         var path = SystemBusClient.Legacy(Stick);
-        Check(await Client.MountAsync(Stick, GuestNginx.PrivateUrl("large.img"), false, GuestNginx.User, GuestNginx.Password, cancellationToken), "Mount returned false");
+        Task<bool> Mount(CancellationToken ct) => Client.MountAsync(Stick, GuestNginx.PrivateUrl("large.img"), false, GuestNginx.User, GuestNginx.Password, ct);
+        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        Check(await Mount(cancellationToken), "Mount returned false");
         Check(await Client.NextCompletionAsync(path, cancellationToken) == 0, "Mount's Completion is not 0");
         var udc = SlotLeftovers.Udc(Stick);
         var disk = await HostDisk.WaitForAsync(udc, "sd", cancellationToken);
@@ -33,11 +36,53 @@ internal static partial class InstalledCases
         var readsAfter = (ulong)await Client.GetAsync(path, "Stats", "ReadIO", cancellationToken);
         log.Write($"Stats.ReadIO {readsBefore} -> {readsAfter}");
         Check(readsAfter > readsBefore, "Stats.ReadIO did not move while the host read");
+        var completion = await Client.NextCompletionAsync(path, cancellationToken);
+        log.Write($"Completion {completion} {clock.ElapsedMilliseconds} ms after the server died");
+        Check(completion == 5, $"the slot's Completion is {completion}, not EIO (5)");
+        Check(!(bool)await Client.GetAsync(path, "Process", "Active", cancellationToken), "the slot is still Active");
+        await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", udc, legacy: true, cancellationToken);
+        var errors = await InstalledUnit.ErrorsSinceAsync(cursor, cancellationToken);
+        log.Write("journalctl -u virtual-media -p err:\n" + string.Join('\n', errors));
+        Check(errors.Length == 1 && errors[0].Contains(Stick, StringComparison.Ordinal) && errors[0].Contains("giving up", StringComparison.Ordinal),
+            "the journal's err lines are not the one line of the ejection");
 
         await nginx.RestartAsync(cancellationToken);
+        cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        await MountReadEjectAsync(log, Stick, image, Mount, cancellationToken);
+        await CheckNoErrorsAsync(cursor, cancellationToken);
+    }
+
+    // A read-write stick: what the host writes lands in the image file, and Stats.WriteIO counts it.
+    private static async Task ReadWriteStickKeepsTheHostsWrites(CaseLog log, CancellationToken cancellationToken)
+    {
+        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var image = Path.Combine(InstalledImages.Directory, "writable.img");
+        await WriteImageAsync(image, cancellationToken);
+        var path = SystemBusClient.Legacy(Stick);
+        var udc = await MountAndReadAsync(log, Stick, image, ct => Client.MountAsync(Stick, "file://" + image, true, string.Empty, string.Empty, ct), cancellationToken);
+        Check(!(bool)await Client.GetAsync(path, "MountPoint", "WriteProtected", cancellationToken), "the stick is write-protected");
+        var disk = HostDisk.Find(udc, "sd") ?? throw new CaseFailedException("the host's disk is gone");
+        var pattern = new byte[64 * 1024];
+        Random.Shared.NextBytes(pattern);
+        const long Offset = 1 << 20;
+        var error = await HostReads.DirectWriteErrorAsync(disk, Offset, pattern, cancellationToken);
+        Check(error.Length == 0, $"the host's write failed: {error}");
+        var writes = (ulong)await Client.GetAsync(path, "Stats", "WriteIO", cancellationToken);
+        log.Write($"Stats.WriteIO {writes} after the host wrote {pattern.Length} bytes");
+        Check(writes > 0, "Stats.WriteIO is 0 after the host wrote");
+
         Check(await Client.UnmountAsync(path, cancellationToken), "Unmount returned false");
         Check(await Client.NextCompletionAsync(path, cancellationToken) == 0, "Unmount's Completion is not 0");
         await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", udc, legacy: true, cancellationToken);
+        var written = new byte[pattern.Length];
+        await using (var file = File.OpenRead(image))
+        {
+            file.Seek(Offset, SeekOrigin.Begin);
+            await file.ReadExactlyAsync(written, cancellationToken);
+        }
+
+        Check(written.AsSpan().SequenceEqual(pattern), "the image file does not hold what the host wrote");
+        await CheckNoErrorsAsync(cursor, cancellationToken);
     }
 
     // Runs last: restarts the service with a short InactivityTimeout; an active slot nobody reads is ejected.

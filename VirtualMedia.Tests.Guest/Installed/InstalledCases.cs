@@ -31,6 +31,7 @@ internal static partial class InstalledCases
         WithJournal("HttpsCdWithTheWriteEndHeldOpen", (log, ct) => HttpsWithCredentialsAsync(Cd, "cd.iso", heldOpen: true, log, ct)),
         WithJournal("HttpsStickWithTheWriteEndHeldOpen", (log, ct) => HttpsWithCredentialsAsync(Stick, "stick.img", heldOpen: true, log, ct)),
         WithJournal("FileImageFromImageDirectory", FileImageFromImageDirectory),
+        WithJournal("ReadWriteStickKeepsTheHostsWrites", ReadWriteStickKeepsTheHostsWrites),
         WithJournal("ProxySlotReadsWhatBmcwebServes", ProxySlotReadsWhatBmcwebServes),
         WithJournal("StopEjectsEveryActiveSlot", StopEjectsEveryActiveSlot),
         WithJournal("KilledServiceIsRestartedAndCleansUp", KilledServiceIsRestartedAndCleansUp),

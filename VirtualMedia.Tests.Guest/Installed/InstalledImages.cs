@@ -14,6 +14,7 @@ internal static class InstalledImages
         {
           "InactivityTimeout": 1800,
           "CaDirectory": "{{caDirectory}}",
+          "SourceOutageSeconds": 6,
           "MountPoints": {
             "Slot_0": { "EndpointId": "/nbd/0", "Mode": 0, "NBDDevice": "nbd0",
                         "UnixSocket": "/run/virtual-media/nbd0.sock", "Timeout": 30, "BlockSize": 512 },

@@ -13,7 +13,8 @@ public sealed class InstalledProductKernelTests : KernelVmSuite
     private static readonly string[] Cases =
     [
         "InstalledUnitStartsWithTheDefaultSlots", "TestConfigurationTakesOverOnRestart", "HttpsCdWithCredentials",
-        "HttpsStickWithCredentials", "HttpsCdWithTheWriteEndHeldOpen", "HttpsStickWithTheWriteEndHeldOpen", "FileImageFromImageDirectory", "ProxySlotReadsWhatBmcwebServes",
+        "HttpsStickWithCredentials", "HttpsCdWithTheWriteEndHeldOpen", "HttpsStickWithTheWriteEndHeldOpen", "FileImageFromImageDirectory",
+        "ReadWriteStickKeepsTheHostsWrites", "ProxySlotReadsWhatBmcwebServes",
         "StopEjectsEveryActiveSlot", "KilledServiceIsRestartedAndCleansUp", "ImageServerKilledMidReadGivesIoErrors",
         "IdleSlotIsEjected",
     ];
