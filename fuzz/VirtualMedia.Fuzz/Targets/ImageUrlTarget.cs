@@ -66,7 +66,7 @@ public sealed class ImageUrlTarget : IFuzzTarget
         // A password also spelled elsewhere in the URL (host, path) may rightly show there, and one that is a plain word
         // may be a word of the error's sentence ("the Mount secret"): only unique ones with a non-letter are checked.
         var password = uri.UserInfo[(colon + 1)..];
-        if (password.Length >= 3 && password.Any(c => !char.IsAsciiLetter(c) && c != ' ') && Occurrences(text, password) + Occurrences(uri.AbsoluteUri, password) == 2
+        if (password.Length >= 3 && password.Any(c => !char.IsAsciiLetter(c) && c != ' ') && Occurrences(text, password) == 1
             && shown.Contains(password, StringComparison.Ordinal))
         {
             throw new FuzzFindingException("a credential shows in what is logged");
