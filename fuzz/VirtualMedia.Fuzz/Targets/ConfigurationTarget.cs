@@ -14,17 +14,27 @@ public sealed class ConfigurationTarget : IFuzzTarget
         var text = Encoding.UTF8.GetString(input.Span);
         try
         {
-            ConfigurationLoader.Parse("/etc/virtual-media.json", text, out _);
+            ConfigurationLoader.Parse("/etc/virtual-media.json", text, out var warnings);
+            foreach (var warning in warnings)
+            {
+                CheckOneLine(warning);
+            }
         }
         catch (ConfigurationException e)
         {
-            // Values are cut to 64 characters; the rest of the line is file, slot, field and a fixed sentence.
-            if (e.Message.Length > 512 || e.Message.Contains('\n', StringComparison.Ordinal))
-            {
-                throw new Harness.FuzzFindingException($"the error is not one short line ({e.Message.Length} characters)");
-            }
+            CheckOneLine(e.Message);
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Values are cut to 64 characters, with control characters escaped; the rest of the line is the file,
+    /// slot, field and a fixed sentence.</summary>
+    private static void CheckOneLine(string line)
+    {
+        if (line.Length > 512 || line.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
+        {
+            throw new Harness.FuzzFindingException($"the error or warning is not one short line ({line.Length} characters)");
+        }
     }
 }
