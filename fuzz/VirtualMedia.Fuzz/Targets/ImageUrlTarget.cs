@@ -20,37 +20,44 @@ public sealed class ImageUrlTarget : IFuzzTarget
     public Task RunAsync(ReadOnlyMemory<byte> input)
     {
         var text = Encoding.UTF8.GetString(input.Span);
-        CheckRedaction(text);
-        try
+        CheckRedacted(text, UrlRedaction.Redact);
+        if (Uri.TryCreate(UrlRedaction.Redact(text), UriKind.Absolute, out var again) && again.UserInfo.Length > 0)
         {
-            var url = ImageUrl.Parse(text);
-            CheckRedacted(text, url.ForLog);
-            if (url.Scheme is ImageScheme.Smb or ImageScheme.Nfs)
+            throw new FuzzFindingException("the redacted URL still has user info");
+        }
+
+        CheckRedacted(text, Logged);
+        if (Logged(text) is null && ImageUrl.Parse(text).Scheme is ImageScheme.Smb or ImageScheme.Nfs)
+        {
+            try
             {
                 _ = ShareUrl.Parse(text).Display;
             }
-        }
-        catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
-        {
-            // Refused with a clear error, which itself goes to the log: it must not carry the password either.
-            CheckRedacted(text, e.Message);
+            catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
+            {
+                // A share URL ImageUrl accepts and ShareUrl refuses: Mount answers EINVAL all the same.
+            }
         }
 
         return Task.CompletedTask;
     }
 
-    private static void CheckRedaction(string text)
+    /// <summary>What Mount logs or answers for <paramref name="text"/>: the URL for logs, or the refusal's message.</summary>
+    private static string? Logged(string text)
     {
-        var redacted = UrlRedaction.Redact(text);
-        CheckRedacted(text, redacted);
-        if (Uri.TryCreate(redacted, UriKind.Absolute, out var again) && again.UserInfo.Length > 0)
+        try
         {
-            throw new FuzzFindingException("the redacted URL still has user info");
+            _ = ImageUrl.Parse(text).ForLog;
+            return null;
+        }
+        catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
+        {
+            return e.Message;
         }
     }
 
-    /// <summary>Throws when <paramref name="shown"/> carries the password of <paramref name="text"/>'s user info.</summary>
-    private static void CheckRedacted(string text, string shown)
+    /// <summary>Throws when what <paramref name="show"/> makes of <paramref name="text"/> carries the password of its user info.</summary>
+    private static void CheckRedacted(string text, Func<string, string?> show)
     {
         if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri))
         {
@@ -58,19 +65,17 @@ public sealed class ImageUrlTarget : IFuzzTarget
         }
 
         var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 0)
+        var password = colon < 0 ? string.Empty : uri.UserInfo[(colon + 1)..];
+        // Only a password spelled once (not also in the host or path), and only if it shows because of the URL: the
+        // same URL with another password must not show it too (it would be a word of the sentence: "nfs://" holds "fs:").
+        if (password.Length < 3 || Occurrences(text, password) != 1 || show(text) is not { } shown
+            || !shown.Contains(password, StringComparison.Ordinal)
+            || (show(text.Replace(password, new string('Z', password.Length), StringComparison.Ordinal)) ?? string.Empty).Contains(password, StringComparison.Ordinal))
         {
             return;
         }
 
-        // A password also spelled elsewhere in the URL (host, path) may rightly show there, and one that is a plain word
-        // may be a word of the error's sentence ("the Mount secret"): only unique ones with a non-letter are checked.
-        var password = uri.UserInfo[(colon + 1)..];
-        if (password.Length >= 3 && password.Any(c => !char.IsAsciiLetter(c) && c != ' ') && Occurrences(text, password) == 1
-            && shown.Contains(password, StringComparison.Ordinal))
-        {
-            throw new FuzzFindingException("a credential shows in what is logged");
-        }
+        throw new FuzzFindingException("a credential shows in what is logged");
     }
 
     private static int Occurrences(string text, string part)
