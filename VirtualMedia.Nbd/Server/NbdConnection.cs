@@ -336,6 +336,13 @@ internal sealed class NbdConnection : IDisposable
         try
         {
             await _stream.WriteAsync(request.Buffer.AsMemory(start, length), cancellationToken);
+            if (length > NbdRequest.HeaderRoom)
+            {
+                // A socket keeps the memory of its last send until its next one: a client that goes quiet after a 32 MiB
+                // reply kept that buffer alive outside the budget (64 such clients: 2 GiB wanted, OutOfMemoryException
+                // under the service's 256 MiB heap limit). An empty send makes it let go.
+                await _stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken);
+            }
         }
         finally
         {

@@ -225,7 +225,7 @@ public static class ConfigurationLoader
                 if (!seen.TryAdd(key(slot), slot.Name))
                 {
                     throw new ConfigurationException(
-                        file, slot.Name, field, $"\"{ConfigurationException.Excerpt(key(slot))}\" is already used by slot {seen[key(slot)]}");
+                        file, slot.Name, field, $"\"{ConfigurationException.Excerpt(key(slot))}\" is already used by slot {ConfigurationException.Excerpt(seen[key(slot)])}");
                 }
             }
         }
@@ -236,7 +236,7 @@ public static class ConfigurationLoader
             {
                 if (!known.Contains(property.Name, StringComparer.Ordinal))
                 {
-                    var where = slot is null ? file : $"{file}: slot {slot}";
+                    var where = slot is null ? file : $"{file}: slot {ConfigurationException.Excerpt(slot)}";
                     Warnings.Add($"{where}: field {ConfigurationException.Excerpt(property.Name)}: unknown, ignored");
                 }
             }
@@ -316,7 +316,7 @@ public static class ConfigurationLoader
             var full = Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file)) ?? "/");
             if (mustExist && !Directory.Exists(full))
             {
-                throw new ConfigurationException(file, null, field, $"directory \"{full}\" does not exist");
+                throw new ConfigurationException(file, null, field, $"directory \"{ConfigurationException.Excerpt(full)}\" does not exist");
             }
 
             return full;

@@ -23,10 +23,9 @@ public static class UrlRedaction
     public static string Redact(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        var builder = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty, Fragment = string.Empty };
-        var hasQuery = builder.Query.Length > 1;
-        builder.Query = string.Empty;
-        var text = builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
-        return hasQuery ? text + "?<redacted>" : text;
+        // Taken from the parsed URI rather than rebuilt (UriBuilder): rebuilding throws for some URIs that Uri itself
+        // accepted, such as nfs:////x(a/b.iso, and redaction runs on error paths that must not fail themselves.
+        var text = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        return uri.Query.Length > 1 ? text + "?<redacted>" : text;
     }
 }

@@ -11,6 +11,9 @@ public sealed class UrlRedactionTests
     [TestCase("file:///srv/images/a.iso", "file:///srv/images/a.iso")]
     [TestCase("", "<empty URL>")]
     [TestCase("ht!tp://user:pw@@", "<malformed URL>")]
+    // Found by fuzzing (fuzz/regressions/image-url): an authority that Uri accepts but cannot rebuild into a new Uri.
+    [TestCase("nfs:////x(a/b.iso", "nfs:////x(a/b.iso")]
+    [TestCase("nfs:////x(a/b.iso?abc123", "nfs:////x(a/b.iso?<redacted>")]
     public void RemovesCredentialsAndQueries(string url, string expected)
     {
         var redacted = UrlRedaction.Redact(url);

@@ -173,4 +173,28 @@ public sealed class ConfigurationLoaderTests
 
         act.Should().Throw<ConfigurationException>().WithMessage("/nonexistent/virtual-media.json: cannot be read*");
     }
+
+    // Found by fuzzing (fuzz/regressions/configuration): a newline in a name or value split the error into two log
+    // lines, the second of which could pass for a journal entry of its own ("<3>...").
+    [TestCase("""{"MountPoints": {"Slot\n<3>forged": {"Mode": 7}}}""")]
+    [TestCase("""{"MountPoints": {"S": {"Mode": 1, "NBDDevice": "nbd0\r\n<3>forged", "UnixSocket": "/r/a"}}}""")]
+    [TestCase("""{"MountPoints": {"a\n": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a"}, "b": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/b"}}}""")]
+    [TestCase("""{"CaDirectory": "/no\nsuch\u2028dir"}""")]
+    public void Errors_stay_one_line_whatever_the_names_and_values_hold(string json)
+    {
+        var act = () => ConfigurationLoader.Parse(File, json, out _);
+
+        var message = act.Should().Throw<ConfigurationException>().Which.Message;
+        message.Should().Match(m => !m.Any(c => char.IsControl(c) || c == '\u2028' || c == '\u2029'));
+    }
+
+    [Test]
+    public void Warnings_stay_one_line_whatever_the_names_hold()
+    {
+        ConfigurationLoader.Parse(File, """
+            {"MountPoints": {"S": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/s", "Odd\r\n<3>key": 1}}, "K\u0085": 1}
+            """, out var warnings);
+
+        warnings.Should().HaveCount(2).And.OnlyContain(w => !w.Any(c => char.IsControl(c) || c == '\u2028' || c == '\u2029'));
+    }
 }
