@@ -309,6 +309,7 @@ public sealed partial class Slot : IAsyncDisposable
             {
                 Report(SlotEventKind.RemovalFailed, errno);
             }
+
             await PublishAsync(step);
         });
     }

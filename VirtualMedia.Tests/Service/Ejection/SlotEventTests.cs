@@ -52,7 +52,10 @@ public sealed class SlotEventTests
         severity.Should().Be("xyz.openbmc_project.Logging.Entry.Level.Error");
         data.Should().BeEquivalentTo(new Dictionary<string, string>
         {
-            ["SLOT"] = "Slot_2", ["URL"] = Url, ["ERRNO"] = "13", ["REASON"] = "MountFailed",
+            ["SLOT"] = "Slot_2",
+            ["URL"] = Url,
+            ["ERRNO"] = "13",
+            ["REASON"] = "MountFailed",
         });
         PhosphorLogging.EntryOf(new SlotEvent("Slot_3", Url, SlotEventKind.TimedEject, 0)).Severity
             .Should().Be("xyz.openbmc_project.Logging.Entry.Level.Informational");
