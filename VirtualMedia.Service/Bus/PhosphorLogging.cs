@@ -31,7 +31,7 @@ public sealed class PhosphorLogging : ISlotEvents, IAsyncDisposable
 
     private const int QueueLength = 32;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DrainTimeout = CallTimeout;
 
     private readonly DBusConnection _connection;
     private readonly ILogger _logger;

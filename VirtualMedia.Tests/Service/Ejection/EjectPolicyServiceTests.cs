@@ -18,21 +18,24 @@ public sealed class EjectPolicyServiceTests
     private static readonly TimeSpan EntryWait = Patience.Scale(TimeSpan.FromSeconds(20));
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
 
+    // Seconds a timed slot keeps its media: a few, stretched under qemu so the countdown is still seen.
+    private static readonly int TimedSeconds = (int)Math.Ceiling(3 * Patience.Factor);
+
     [Test]
     public async Task A_timed_slot_counts_down_and_is_ejected_after_its_EjectTimeout_with_one_informational_entry()
     {
         await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(
-            r, slotExtra: i => i == 3 ? "\"EjectPolicy\": \"Timed\", \"EjectTimeout\": 3" : null));
+            r, slotExtra: i => i == 3 ? $"\"EjectPolicy\": \"Timed\", \"EjectTimeout\": {TimedSeconds}" : null));
         await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
         var path = ServiceRig.LegacyPath(3);
         var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
         (await rig.GetAsync(path, EjectPolicy, "Policy")).Should().Be("Timed");
-        (await rig.GetAsync(path, EjectPolicy, "EjectTimeout")).Should().Be((ushort)3);
+        (await rig.GetAsync(path, EjectPolicy, "EjectTimeout")).Should().Be((ushort)TimedSeconds);
         (await rig.GetAsync(path, EjectPolicy, "RemainingEjectTimeout")).Should().Be((ushort)0, "nothing is inserted");
 
         (await rig.MountWithIntAsync(path, image, false)).Should().BeTrue();
         rig.NextCompletion(path).Should().Be(0);
-        ((ushort)await rig.GetAsync(path, EjectPolicy, "RemainingEjectTimeout")).Should().BeInRange(1, 3);
+        ((ushort)await rig.GetAsync(path, EjectPolicy, "RemainingEjectTimeout")).Should().BeInRange(1, (ushort)TimedSeconds);
         await Wait.UntilAsync(async () => !await rig.IsActiveAsync(path), TimeSpan.FromSeconds(15), "the timed eject");
 
         var entry = logging.Next(EntryWait);
@@ -44,7 +47,7 @@ public sealed class EjectPolicyServiceTests
         rig.NoMoreCompletions(path, TimeSpan.FromSeconds(1)).Should().BeTrue("an eject is not a request");
         rig.Changes.Count(c => c.Path == path && c.Interface == EjectPolicy && c.Names.Contains("RemainingEjectTimeout")).Should().BeGreaterThanOrEqualTo(2);
         (await rig.GetAsync(path, EjectPolicy, "RemainingEjectTimeout")).Should().Be((ushort)0);
-        rig.Service.Lines.Should().Contain(l => l.StartsWith("<6>Slot_3: 3 s since it was inserted (EjectPolicy Timed): ejecting", StringComparison.Ordinal));
+        await UntilLoggedAsync(rig, l => l.StartsWith($"<6>Slot_3: {TimedSeconds} s since it was inserted (EjectPolicy Timed): ejecting", StringComparison.Ordinal));
     }
 
     [Test]
@@ -71,7 +74,7 @@ public sealed class EjectPolicyServiceTests
         entry!.Severity.Should().Be(Informational);
         entry.Message.Should().Contain("Slot_2").And.Contain(image).And.Contain("powered off");
         entry.Data.Should().Contain(new Dictionary<string, string> { ["SLOT"] = "Slot_2", ["URL"] = image, ["ERRNO"] = "0", ["REASON"] = "PowerOffEject" });
-        rig.Service.Lines.Should().Contain(l => l.StartsWith("<6>Slot_2: the host powered off (EjectPolicy OnPowerOff): ejecting", StringComparison.Ordinal));
+        await UntilLoggedAsync(rig, l => l.StartsWith("<6>Slot_2: the host powered off (EjectPolicy OnPowerOff): ejecting", StringComparison.Ordinal));
         (await rig.IsActiveAsync(ServiceRig.LegacyPath(3))).Should().BeFalse();
 
         // Powered off, the slot takes media again (for the next power-on) and the next Off ejects it again.
@@ -96,7 +99,7 @@ public sealed class EjectPolicyServiceTests
         var error = (await mount.Should().ThrowAsync<DBusErrorException>()).Which;
         error.ErrorName.Should().Be("org.freedesktop.DBus.Error.NotSupported");
         error.Message.Should().Contain("xyz.openbmc_project.State.Chassis");
-        rig.Service.Lines.Should().Contain(l => l.StartsWith("<3>Slot_2: mount of", StringComparison.Ordinal)
+        await UntilLoggedAsync(rig, l => l.StartsWith("<3>Slot_2: mount of", StringComparison.Ordinal)
             && l.Contains("no chassis state service", StringComparison.Ordinal));
         (await rig.IsActiveAsync(path)).Should().BeFalse();
         rig.NoMoreCompletions(path, TimeSpan.FromSeconds(1)).Should().BeTrue("a refused Mount owes no Completion");
@@ -152,10 +155,36 @@ public sealed class EjectPolicyServiceTests
     }
 
     [Test]
-    public async Task Without_a_logging_service_the_ejection_happens_on_time_the_journal_says_it_and_the_slot_is_usable_at_once()
+    public async Task A_mount_that_fails_after_answering_true_is_an_error_entry_with_the_Completions_errno()
+    {
+        await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(r, timeout: 3));
+        await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
+        var path = ServiceRig.ProxyPath(1);
+        var socket = (string)await rig.GetAsync(path, ServiceRig.MountPoint, "Socket");
+
+        (await rig.ProxyMountAsync(path)).Should().BeTrue("no bmcweb listens, which only the NBD client finds out");
+        var completion = rig.NextCompletion(path);
+
+        completion.Should().NotBe(0);
+        var entry = logging.Next(EntryWait);
+        entry.Should().NotBeNull(rig.Service.Output);
+        entry!.Severity.Should().Be(Error);
+        entry.Message.Should().StartWith($"Virtual media Slot_1: mounting {socket} failed");
+        entry.Data.Should().Contain(new Dictionary<string, string>
+        {
+            ["SLOT"] = "Slot_1", ["URL"] = socket, ["ERRNO"] = completion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["REASON"] = "MountFailed",
+        });
+        logging.Next(Quiet).Should().BeNull("one failure is one entry");
+    }
+
+    [TestCase(false, "ServiceUnknown")]
+    [TestCase(true, "no reply to D-Bus call Create in time")]
+    public async Task Without_a_logging_service_or_with_a_hung_one_ejections_happen_on_time_the_journal_says_so_once_and_the_slot_is_usable_at_once(
+        bool hung, string reason)
     {
         await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(
             r, "\"InactivityTimeout\": 2", slotExtra: i => i == 3 ? "\"EjectPolicy\": \"Timed\", \"EjectTimeout\": 60" : null));
+        await using var logging = hung ? await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address, silent: true) : null;
         var path = ServiceRig.LegacyPath(3);
         var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
 
@@ -166,10 +195,17 @@ public sealed class EjectPolicyServiceTests
             await Wait.UntilAsync(async () => !await rig.IsActiveAsync(path), TimeSpan.FromSeconds(10), "the inactivity eject");
         }
 
-        rig.Service.Lines.Count(l => l.StartsWith("<4>Slot_3: no I/O", StringComparison.Ordinal)).Should().Be(2);
+        await UntilLoggedAsync(rig, l => l.StartsWith("<4>Slot_3: no I/O", StringComparison.Ordinal), count: 2);
+        await UntilLoggedAsync(rig, l => l.Contains("cannot create an event log entry", StringComparison.Ordinal), within: TimeSpan.FromSeconds(15));
         rig.Service.Lines.Where(l => l.Contains("cannot create an event log entry", StringComparison.Ordinal)).Should()
-            .ContainSingle("said once, not per event").Which.Should().StartWith("<4>").And.Contain("ServiceUnknown");
+            .ContainSingle("said once, not per event").Which.Should().StartWith("<4>").And.Contain(reason);
     }
+
+    /// <summary>Waits until the service has written <paramref name="count"/> lines matching <paramref name="line"/>
+    /// (a line is written before what it tells is seen on the bus, but read from the service's stdout in its own time).</summary>
+    private static Task UntilLoggedAsync(ServiceRig rig, Func<string, bool> line, int count = 1, TimeSpan? within = null) =>
+        Wait.UntilAsync(
+            () => Task.FromResult(rig.Service.Lines.Count(line) >= count), within ?? TimeSpan.FromSeconds(5), () => $"the log line\n{rig.Service.Output}");
 
     /// <summary>Another bus client sends a chassis PropertiesChanged saying Off straight to the service.</summary>
     private static async Task SendLookAlikePowerOffAsync(ServiceRig rig)

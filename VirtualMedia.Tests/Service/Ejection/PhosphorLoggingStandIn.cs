@@ -3,7 +3,10 @@ using VirtualMedia.DBus;
 
 namespace VirtualMedia.Tests.Service.Ejection;
 
-/// <summary>Stands in for phosphor-logging on a test bus: records every <c>Create(s, s, a{ss})</c> call.</summary>
+/// <summary>
+/// Stands in for phosphor-logging on a test bus: records every <c>Create(s, s, a{ss})</c> call; a silent one never
+/// answers (a hung logging service) until it is disposed.
+/// </summary>
 internal sealed class PhosphorLoggingStandIn : IAsyncDisposable
 {
     public const string Name = "xyz.openbmc_project.Logging";
@@ -11,18 +14,21 @@ internal sealed class PhosphorLoggingStandIn : IAsyncDisposable
 
     private readonly DBusConnection _connection;
     private readonly BlockingCollection<LogEntry> _entries = [];
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _silent;
 
-    private PhosphorLoggingStandIn(DBusConnection connection)
+    private PhosphorLoggingStandIn(DBusConnection connection, bool silent)
     {
         _connection = connection;
+        _silent = silent;
         connection.Objects.Register(Path, new DBusInterface("xyz.openbmc_project.Logging.Create")
             .AddMethod("Create", "ssa{ss}", string.Empty, Create, ["Message", "Severity", "AdditionalData"]));
     }
 
-    public static async Task<PhosphorLoggingStandIn> StartAsync(string address)
+    public static async Task<PhosphorLoggingStandIn> StartAsync(string address, bool silent = false)
     {
         var connection = await DBusConnection.ConnectAsync(address);
-        var standIn = new PhosphorLoggingStandIn(connection);
+        var standIn = new PhosphorLoggingStandIn(connection, silent);
         await connection.RequestNameAsync(Name);
         return standIn;
     }
@@ -32,18 +38,24 @@ internal sealed class PhosphorLoggingStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _release.TrySetResult();
         await _connection.DisposeAsync();
         _entries.Dispose();
     }
 
-    private ValueTask<MessageBody?> Create(MethodCall call, CancellationToken cancellationToken)
+    private async ValueTask<MessageBody?> Create(MethodCall call, CancellationToken cancellationToken)
     {
         var reader = call.Reader;
         var message = reader.ReadString();
         var severity = reader.ReadString();
         var data = ((Dictionary<object, object>)reader.ReadValue("a{ss}")).ToDictionary(p => (string)p.Key, p => (string)p.Value);
         _entries.Add(new LogEntry(message, severity, data), cancellationToken);
-        return ValueTask.FromResult<MessageBody?>(null);
+        if (_silent)
+        {
+            await _release.Task.WaitAsync(cancellationToken);
+        }
+
+        return null;
     }
 
     /// <summary>One Create call: what phosphor-logging would turn into an entry.</summary>
