@@ -35,6 +35,8 @@ public sealed partial class Slot
 
     private async Task EjectOnPowerOffAsync()
     {
+        // Raised on the bus connection's reader: leave it before waiting for the gate and publishing.
+        await Task.Yield();
         try
         {
             await UnderGateAsync(

@@ -250,6 +250,13 @@ public sealed class BmcwebReplayTests : NginxServiceFixture
             Rig.NextCompletion(path).Should().NotBe(0);
         }
 
+        // The monitor prints in its own time, behind the bus (the more so as failed mounts also create event log entries):
+        // stop it only once it has shown every Completion.
+        await Wait.UntilAsync(
+            () => lines.Count(l => l.StartsWith("sig\t", StringComparison.Ordinal) && l.Contains(path, StringComparison.Ordinal)
+                && l.EndsWith("\tCompletion", StringComparison.Ordinal)) >= Rounds,
+            TimeSpan.FromSeconds(10),
+            "dbus-monitor to show every Completion");
         await ExternalProcess.StopAsync(monitor);
         await collecting;
 
