@@ -172,7 +172,10 @@ public sealed class EjectPolicyServiceTests
         entry.Message.Should().StartWith($"Virtual media Slot_1: mounting {socket} failed");
         entry.Data.Should().Contain(new Dictionary<string, string>
         {
-            ["SLOT"] = "Slot_1", ["URL"] = socket, ["ERRNO"] = completion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["REASON"] = "MountFailed",
+            ["SLOT"] = "Slot_1",
+            ["URL"] = socket,
+            ["ERRNO"] = completion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["REASON"] = "MountFailed",
         });
         logging.Next(Quiet).Should().BeNull("one failure is one entry");
     }
