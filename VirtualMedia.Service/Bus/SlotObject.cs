@@ -26,13 +26,13 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
         Path = VirtualMediaNames.PathOf(slot.Configuration);
         // bmcweb walks the interfaces in this order and the last to set ConnectedVia wins: Process (Active: "Applet")
         // before MountPoint (ImageURL: "URI"), so a legacy URL mount reads URI and a proxy mount Applet (CONTRACT.md §1).
-        Interfaces = [ProcessInterface(), MountPointInterface(), StatsInterface(), ModeInterface()];
+        Interfaces = [ProcessInterface(), MountPointInterface(), StatsInterface(), ModeInterface(), EjectPolicyInterface()];
     }
 
     /// <summary>The object path.</summary>
     public string Path { get; }
 
-    /// <summary>The slot's four interfaces, in the order introspection and GetManagedObjects list them.</summary>
+    /// <summary>The slot's five interfaces, in the order introspection and GetManagedObjects list them.</summary>
     public IReadOnlyList<DBusInterface> Interfaces { get; }
 
     private SlotConfiguration Configuration => _slot.Configuration;
@@ -58,7 +58,13 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
         var stats = new List<string>(2);
         AddIf(stats, before.ReadIO != after.ReadIO, "ReadIO");
         AddIf(stats, before.WriteIO != after.WriteIO, "WriteIO");
-        foreach (var (name, changed) in new[] { (VirtualMediaNames.MountPoint, mountPoint), (VirtualMediaNames.Process, process), (VirtualMediaNames.Stats, stats) })
+        var ejectPolicy = new List<string>(1);
+        AddIf(ejectPolicy, before.RemainingEjectTimeout != after.RemainingEjectTimeout, "RemainingEjectTimeout");
+        foreach (var (name, changed) in new[]
+        {
+            (VirtualMediaNames.MountPoint, mountPoint), (VirtualMediaNames.Process, process), (VirtualMediaNames.Stats, stats),
+            (VirtualMediaNames.EjectPolicy, ejectPolicy),
+        })
         {
             if (changed.Count > 0)
             {
@@ -103,6 +109,11 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
     private DBusInterface StatsInterface() => new DBusInterface(VirtualMediaNames.Stats)
         .AddProperty("ReadIO", "t", PropertyAccess.Read, v => v.WriteUInt64(_slot.Status.ReadIO))
         .AddProperty("WriteIO", "t", PropertyAccess.Read, v => v.WriteUInt64(_slot.Status.WriteIO));
+
+    private DBusInterface EjectPolicyInterface() => new DBusInterface(VirtualMediaNames.EjectPolicy)
+        .AddProperty("Policy", "s", PropertyAccess.Read, v => v.WriteString(Configuration.EjectPolicy.ToString()), emitsChangedSignal: EmitsChangedSignal.Const)
+        .AddProperty("EjectTimeout", "q", PropertyAccess.Read, v => v.WriteUInt16(Configuration.EjectTimeoutSeconds), emitsChangedSignal: EmitsChangedSignal.Const)
+        .AddProperty("RemainingEjectTimeout", "q", PropertyAccess.Read, v => v.WriteUInt16(_slot.Status.RemainingEjectTimeout));
 
     private DBusInterface ModeInterface()
     {

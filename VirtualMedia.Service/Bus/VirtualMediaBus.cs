@@ -9,11 +9,15 @@ public sealed class VirtualMediaBus : IAsyncDisposable
 {
     private readonly DBusConnection _connection;
     private readonly List<SlotObject> _objects;
+    private readonly ChassisPower _power;
+    private readonly PhosphorLogging _events;
 
-    private VirtualMediaBus(DBusConnection connection, List<SlotObject> objects)
+    private VirtualMediaBus(DBusConnection connection, List<SlotObject> objects, ChassisPower power, PhosphorLogging events)
     {
         _connection = connection;
         _objects = objects;
+        _power = power;
+        _events = events;
     }
 
     /// <summary>Completes when the bus connection ends (faulted when it was lost).</summary>
@@ -26,8 +30,12 @@ public sealed class VirtualMediaBus : IAsyncDisposable
     public static async Task<VirtualMediaBus> StartAsync(IReadOnlyList<Slot> slots, ILogger logger, CancellationToken cancellationToken)
     {
         var connection = await DBusConnection.ConnectSystemBusAsync(cancellationToken: cancellationToken);
+        ChassisPower? power = null;
+        PhosphorLogging? events = null;
         try
         {
+            power = await ChassisPower.StartAsync(connection, logger, cancellationToken);
+            events = new PhosphorLogging(connection, logger);
             connection.Objects.AddObjectManager(VirtualMediaNames.Root);
             // A handler's unexpected exception is a bug of ours: the caller only gets Failed, so the journal must say it.
             // Its message is left out, as it may carry what a URL or secret held.
@@ -39,23 +47,35 @@ public sealed class VirtualMediaBus : IAsyncDisposable
             {
                 var slotObject = new SlotObject(slot, logger);
                 slotObject.Register(connection.Objects);
-                slot.Start(slotObject);
+                slot.Start(slotObject, events, power);
                 objects.Add(slotObject);
             }
 
             await connection.RequestNameAsync(VirtualMediaNames.Service, cancellationToken: cancellationToken);
-            return new VirtualMediaBus(connection, objects);
+            return new VirtualMediaBus(connection, objects, power, events);
         }
         catch
         {
+            if (events is not null)
+            {
+                await events.DisposeAsync();
+            }
+
+            if (power is not null)
+            {
+                await power.DisposeAsync();
+            }
+
             await connection.DisposeAsync();
             throw;
         }
     }
 
-    /// <summary>Gives up the name, unregisters the objects and closes the connection.</summary>
+    /// <summary>Sends the events still queued, gives up the name, unregisters the objects and closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _events.DisposeAsync();
+        await _power.DisposeAsync();
         try
         {
             await _connection.ReleaseNameAsync(VirtualMediaNames.Service);

@@ -20,6 +20,9 @@ public static class VirtualMediaNames
     /// <summary>ReadIO and WriteIO.</summary>
     public const string Stats = Service + ".Stats";
 
+    /// <summary>Policy, EjectTimeout and RemainingEjectTimeout: when the media ejects itself.</summary>
+    public const string EjectPolicy = Service + ".EjectPolicy";
+
     /// <summary>Mount/Unmount/Completion of a legacy slot.</summary>
     public const string Legacy = Service + ".Legacy";
 

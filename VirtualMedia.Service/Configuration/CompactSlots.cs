@@ -1,4 +1,5 @@
 using VirtualMedia.Gadget.ConfigFs;
+using VirtualMedia.Service.Ejection;
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>
@@ -21,7 +22,8 @@ public static class CompactSlots
                 Path.Combine(socketDirectory, $"nbd{i}.sock"),
                 proxy ? ConfigurationDefaults.ProxyTimeoutSeconds : ConfigurationDefaults.LegacyTimeoutSeconds,
                 ConfigurationDefaults.BlockSize,
-                MediaType.UsbStick);
+                MediaType.UsbStick,
+                proxy ? EjectPolicy.Session : EjectPolicy.Persistent);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using VirtualMedia.Gadget.ConfigFs;
+using VirtualMedia.Service.Ejection;
 
 namespace VirtualMedia.Service.Configuration;
 
@@ -26,7 +27,7 @@ public static class ConfigurationLoader
     private const string NotUnicode = "holds text that is not valid Unicode (a lone UTF-16 surrogate escape such as \\ud800)";
 
     private static readonly string[] SlotKeys =
-        ["EndpointId", "Mode", "NBDDevice", "UnixSocket", "Timeout", "BlockSize", "MediaType"];
+        ["EndpointId", "Mode", "NBDDevice", "UnixSocket", "Timeout", "BlockSize", "MediaType", "EjectPolicy", "EjectTimeout"];
 
     /// <summary>Reads and validates <paramref name="file"/>; unknown keys are reported in <paramref name="warnings"/>.</summary>
     public static ServiceConfiguration Load(string file, out IReadOnlyList<string> warnings)
@@ -214,7 +215,37 @@ public static class ConfigurationLoader
                 "CD" => MediaType.Cd,
                 var other => throw new ConfigurationException(file, name, "MediaType", $"\"{ConfigurationException.Excerpt(other)}\" is neither \"USBStick\" nor \"CD\""),
             };
-            return new SlotConfiguration(name, mode, endpoint, device, socket, timeout, blockSize, mediaType);
+            var (policy, ejectTimeout) = ReadEjectPolicy(slot, name, mode);
+            return new SlotConfiguration(name, mode, endpoint, device, socket, timeout, blockSize, mediaType, policy, ejectTimeout);
+        }
+
+        /// <summary><c>EjectPolicy</c> and <c>EjectTimeout</c>: a legacy slot's choice; a proxy slot is Session by nature.</summary>
+        private (EjectPolicy Policy, ushort TimeoutSeconds) ReadEjectPolicy(JsonElement slot, string name, SlotMode mode)
+        {
+            var text = OptionalString(slot, name, "EjectPolicy");
+            var policy = (mode, text) switch
+            {
+                (SlotMode.Proxy, null or "Session") => EjectPolicy.Session,
+                (SlotMode.Proxy, _) => throw new ConfigurationException(
+                    file, name, "EjectPolicy", "a proxy slot's media ends with bmcweb's session: only \"Session\" applies"),
+                (_, null or "Persistent") => EjectPolicy.Persistent,
+                (_, "Timed") => EjectPolicy.Timed,
+                (_, "OnPowerOff") => EjectPolicy.OnPowerOff,
+                _ => throw new ConfigurationException(
+                    file, name, "EjectPolicy", $"\"{ConfigurationException.Excerpt(text)}\" is not one of \"Persistent\", \"Timed\", \"OnPowerOff\""),
+            };
+            var hasTimeout = slot.TryGetProperty("EjectTimeout", out _);
+            if (policy == EjectPolicy.Timed && !hasTimeout)
+            {
+                throw new ConfigurationException(file, name, "EjectTimeout", "is missing (seconds from insertion to ejection, for EjectPolicy \"Timed\")");
+            }
+
+            if (policy != EjectPolicy.Timed && hasTimeout)
+            {
+                throw new ConfigurationException(file, name, "EjectTimeout", "applies only to EjectPolicy \"Timed\"");
+            }
+
+            return (policy, (ushort)OptionalInteger(slot, name, "EjectTimeout", 1, ushort.MaxValue, 0));
         }
 
         private void RequireUnique(List<SlotConfiguration> slots, Func<SlotConfiguration, string> key, string field)

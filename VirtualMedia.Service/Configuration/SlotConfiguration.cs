@@ -1,4 +1,5 @@
 using VirtualMedia.Gadget.ConfigFs;
+using VirtualMedia.Service.Ejection;
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>One entry of <c>MountPoints</c>: a slot, its NBD device and its socket.</summary>
@@ -10,6 +11,8 @@ namespace VirtualMedia.Service.Configuration;
 /// <param name="TimeoutSeconds">Seconds given to the NBD client to connect and to answer.</param>
 /// <param name="BlockSize">Block size given to the NBD client.</param>
 /// <param name="MediaType">USB stick or CD.</param>
+/// <param name="EjectPolicy">When the media ejects itself: Persistent, Timed or OnPowerOff (legacy); Session (proxy).</param>
+/// <param name="EjectTimeoutSeconds">Seconds from insertion to ejection under <see cref="EjectPolicy.Timed"/>; 0 otherwise.</param>
 public sealed record SlotConfiguration(
     string Name,
     SlotMode Mode,
@@ -18,4 +21,6 @@ public sealed record SlotConfiguration(
     string UnixSocket,
     ushort TimeoutSeconds,
     ushort BlockSize,
-    MediaType MediaType);
+    MediaType MediaType,
+    EjectPolicy EjectPolicy = EjectPolicy.Persistent,
+    ushort EjectTimeoutSeconds = 0);

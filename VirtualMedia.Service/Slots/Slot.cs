@@ -3,6 +3,7 @@ using VirtualMedia.DBus;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.Ejection;
 
 namespace VirtualMedia.Service.Slots;
 
@@ -11,7 +12,7 @@ namespace VirtualMedia.Service.Slots;
 /// end of background work, the one-second tick), runs the media chain in the background, and
 /// publishes every change — properties first, then the Completion.
 /// </summary>
-public sealed class Slot : IAsyncDisposable
+public sealed partial class Slot : IAsyncDisposable
 {
     private readonly SlotStateMachine _machine;
     private readonly MediaChain _chain;
@@ -20,11 +21,14 @@ public sealed class Slot : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly EjectTimer _ejectTimer;
 
     // Like the original service: a request that has not completed after Timeout + 5 s completes with EBUSY.
     private readonly int _completionTimeoutSeconds;
 
     private ISlotPublisher? _publisher;
+    private ISlotEvents? _events;
+    private IHostPower? _power;
     private SlotStatus _published;
     private SlotMedia? _media;
     private CancellationTokenSource? _activation;
@@ -51,6 +55,7 @@ public sealed class Slot : IAsyncDisposable
         _completionTimeoutSeconds = configuration.TimeoutSeconds + 5;
         _machine = new SlotStateMachine(
             configuration.Name, inactivityTimeoutSeconds, TimeSpan.FromSeconds(_completionTimeoutSeconds), clock);
+        _ejectTimer = new EjectTimer(configuration.EjectPolicy, configuration.EjectTimeoutSeconds, clock);
         _published = _machine.Status;
     }
 
@@ -63,10 +68,20 @@ public sealed class Slot : IAsyncDisposable
     /// <summary>The property values as last published.</summary>
     public SlotStatus Status => _published;
 
-    /// <summary>Starts the one-second tick; changes go to <paramref name="publisher"/> from now on.</summary>
-    public void Start(ISlotPublisher publisher)
+    /// <summary>
+    /// Starts the one-second tick; changes go to <paramref name="publisher"/> from now on, what the operator did not ask
+    /// for to <paramref name="events"/>; an OnPowerOff slot follows <paramref name="power"/>.
+    /// </summary>
+    public void Start(ISlotPublisher publisher, ISlotEvents events, IHostPower power)
     {
         _publisher = publisher;
+        _events = events;
+        if (Configuration.EjectPolicy == EjectPolicy.OnPowerOff)
+        {
+            _power = power;
+            power.PoweredOff += OnPoweredOff;
+        }
+
         _ticker = TickAsync(_lifetime.Token);
     }
 
@@ -77,7 +92,11 @@ public sealed class Slot : IAsyncDisposable
     public async Task MountLegacyAsync(ImageUrl url, bool readWrite, MountSecret secret, Task answered, CancellationToken cancellationToken)
     {
         await BeginMountAsync();
-        var image = await CheckBeforeAcceptingAsync(url.ForLog, () => _images.OpenAsync(Name, url, readWrite, secret, cancellationToken));
+        var image = await CheckBeforeAcceptingAsync(url.ForLog, async () =>
+        {
+            await FollowPowerAsync(cancellationToken);
+            return await _images.OpenAsync(Name, url, readWrite, secret, cancellationToken);
+        });
 
         var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
         if (readWrite && writeProtected)
@@ -109,6 +128,11 @@ public sealed class Slot : IAsyncDisposable
     public async Task StopAsync()
     {
         _stopping = true;
+        if (_power is not null)
+        {
+            _power.PoweredOff -= OnPoweredOff;
+        }
+
         await _lifetime.CancelAsync();
         await _ticker;
         await _work;
@@ -219,6 +243,7 @@ public sealed class Slot : IAsyncDisposable
         {
             errno = Failures.ErrnoOf(e);
             _logger.LogError("{Slot}: mount of {Url} failed: {Reason}", Name, _imageForLog, e.Message);
+            Report(SlotEventKind.MountFailed, errno);
         }
 
         // The end of an activation is recorded even when it was cancelled: no token here.
@@ -230,6 +255,7 @@ public sealed class Slot : IAsyncDisposable
                 if (_machine.State == SlotState.Active && media is not null)
                 {
                     _logger.LogInformation("{Slot}: media inserted: {Url}", Name, _imageForLog);
+                    _ejectTimer.Start();
                     _watch = WatchClientAsync(media);
                 }
 
@@ -251,6 +277,7 @@ public sealed class Slot : IAsyncDisposable
             await EjectOnItsOwnAsync(media, () =>
             {
                 _logger.LogError("{Slot}: {Reason}: ejecting {Url}", Name, failure.Message, _imageForLog);
+                Report(SlotEventKind.SourceFailed, (int)failure.Errno, failure.Message);
                 return _machine.SourceFailed((int)failure.Errno);
             });
             return;
@@ -260,6 +287,7 @@ public sealed class Slot : IAsyncDisposable
         await EjectOnItsOwnAsync(media, () =>
         {
             _logger.LogError("{Slot}: the NBD client ended with {Code}: ejecting {Url}", Name, exitCode, _imageForLog);
+            Report(SlotEventKind.ClientExited, Errno.EIO, $"exit code {exitCode}");
             return _machine.ProcessExited(exitCode);
         });
     }
@@ -278,6 +306,7 @@ public sealed class Slot : IAsyncDisposable
     {
         var media = _media;
         _media = null;
+        _ejectTimer.Stop();
         _work = DeactivateAsync(media);
     }
 
@@ -295,6 +324,11 @@ public sealed class Slot : IAsyncDisposable
         {
             var step = _machine.Deactivated(errno, media?.ClientExitCode);
             _logger.LogInformation("{Slot}: media removed: {Url}", Name, _imageForLog);
+            if (errno != 0)
+            {
+                Report(SlotEventKind.RemovalFailed, errno);
+            }
+
             await PublishAsync(step);
         });
     }
@@ -325,17 +359,26 @@ public sealed class Slot : IAsyncDisposable
                 _logger.LogError(
                     "{Slot}: mount of {Url} did not finish within {Seconds} s: giving up (EBUSY)",
                     Name, _imageForLog, _completionTimeoutSeconds);
+                Report(SlotEventKind.MountTimedOut, Errno.EBUSY, $"{_completionTimeoutSeconds} s");
                 await PublishAsync(step);
                 await _activation!.CancelAsync();
                 return;
             case SlotAction.Deactivate:
                 _logger.LogWarning("{Slot}: no I/O for the inactivity timeout: ejecting {Url}", Name, _imageForLog);
+                Report(SlotEventKind.InactivityEject, 0);
                 await PublishAndFollowAsync(step);
+                return;
+            case SlotAction.None when _ejectTimer.Expired:
+                _logger.LogInformation(
+                    "{Slot}: {Seconds} s since it was inserted (EjectPolicy Timed): ejecting {Url}", Name, Configuration.EjectTimeoutSeconds, _imageForLog);
+                Report(SlotEventKind.TimedEject, 0, $"EjectTimeout {Configuration.EjectTimeoutSeconds} s");
+                await PublishAndFollowAsync(_machine.Eject());
                 return;
             default:
                 if (step.Completion is not null)
                 {
                     _logger.LogError("{Slot}: unmount did not finish within {Seconds} s (EBUSY)", Name, _completionTimeoutSeconds);
+                    Report(SlotEventKind.RemovalFailed, Errno.EBUSY, $"{_completionTimeoutSeconds} s");
                 }
 
                 await PublishAsync(step);
@@ -371,7 +414,7 @@ public sealed class Slot : IAsyncDisposable
     private async Task PublishAsync(SlotStep step)
     {
         var before = _published;
-        var after = _machine.Status;
+        var after = _machine.Status with { RemainingEjectTimeout = _machine.State == SlotState.Active ? _ejectTimer.Remaining : (ushort)0 };
         _published = after;
         if (_publisher is null)
         {

@@ -8,7 +8,8 @@ public sealed record SlotStatus(
     bool WriteProtected,
     ushort RemainingInactivityTimeout,
     ulong ReadIO,
-    ulong WriteIO)
+    ulong WriteIO,
+    ushort RemainingEjectTimeout = 0)
 {
     /// <summary>A slot with nothing inserted.</summary>
     public static SlotStatus Empty { get; } = new(false, 0, string.Empty, true, 0, 0, 0);

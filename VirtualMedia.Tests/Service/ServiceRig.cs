@@ -56,16 +56,19 @@ internal sealed class ServiceRig : IAsyncDisposable
 
     /// <summary>
     /// The standard configuration: Slot_0/1 proxy (nbd0/1), Slot_2/3 legacy (nbd2/3), sockets in the sandbox;
-    /// <paramref name="extra"/> adds or overrides top-level keys (a JSON object's members, without braces).
+    /// <paramref name="extra"/> adds or overrides top-level keys (a JSON object's members, without braces),
+    /// <paramref name="slotExtra"/> keys of the slot with that number (such as its EjectPolicy).
     /// </summary>
-    public static string StandardConfig(ServiceRig rig, string extra = "\"InactivityTimeout\": 1800", ushort timeout = 30)
+    public static string StandardConfig(
+        ServiceRig rig, string extra = "\"InactivityTimeout\": 1800", ushort timeout = 30, Func<int, string?>? slotExtra = null)
     {
         var slots = string.Join(",\n", Enumerable.Range(0, 4).Select(i =>
         {
             var proxy = i < 2;
+            var more = slotExtra?.Invoke(i) is { } keys ? ", " + keys : string.Empty;
             return $$"""
                 "Slot_{{i}}": { "EndpointId": "{{(proxy ? $"/nbd/{i}" : string.Empty)}}", "Mode": {{(proxy ? 0 : 1)}}, "NBDDevice": "nbd{{i}}",
-                  "UnixSocket": {{JsonSerializer.Serialize(Path.Combine(rig.Sandbox, $"run/virtual-media/nbd{i}.sock"))}}, "Timeout": {{timeout}}, "BlockSize": 512 }
+                  "UnixSocket": {{JsonSerializer.Serialize(Path.Combine(rig.Sandbox, $"run/virtual-media/nbd{i}.sock"))}}, "Timeout": {{timeout}}, "BlockSize": 512{{more}} }
                 """;
         }));
         return $$"""

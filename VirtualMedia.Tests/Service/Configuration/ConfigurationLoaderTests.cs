@@ -1,5 +1,6 @@
 using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.Ejection;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Service.Configuration;
@@ -39,7 +40,7 @@ public sealed class ConfigurationLoaderTests
         configuration.ImageDirectory.Should().Be("/var/lib/virtual-media/images");
         configuration.Slots.Select(s => s.Name).Should().Equal("Slot_0", "Slot_1", "Slot_2", "Slot_3");
         configuration.Slots[0].Should().Be(new SlotConfiguration(
-            "Slot_0", SlotMode.Proxy, "/nbd/0", "nbd0", "/run/virtual-media/nbd0.sock", 30, 512, MediaType.UsbStick));
+            "Slot_0", SlotMode.Proxy, "/nbd/0", "nbd0", "/run/virtual-media/nbd0.sock", 30, 512, MediaType.UsbStick, EjectPolicy.Session));
         configuration.Slots[3].Should().Be(new SlotConfiguration(
             "Slot_3", SlotMode.Legacy, string.Empty, "nbd3", "/run/virtual-media/nbd3.sock", 90, 512, MediaType.UsbStick));
     }
@@ -89,6 +90,27 @@ public sealed class ConfigurationLoaderTests
             "Cd", SlotMode.Legacy, string.Empty, "nbd7", "/run/x.sock", 90, 512, MediaType.Cd));
     }
 
+    [Test]
+    public void Each_eject_policy_is_read_per_slot()
+    {
+        var configuration = ConfigurationLoader.Parse(File, """
+            { "MountPoints": {
+                "P": { "Mode": 0, "EndpointId": "/nbd/0", "NBDDevice": "nbd0", "UnixSocket": "/r/p", "EjectPolicy": "Session" },
+                "K": { "Mode": 1, "NBDDevice": "nbd1", "UnixSocket": "/r/k", "EjectPolicy": "Persistent" },
+                "T": { "Mode": 1, "NBDDevice": "nbd2", "UnixSocket": "/r/t", "EjectPolicy": "Timed", "EjectTimeout": 3600 },
+                "O": { "Mode": 1, "NBDDevice": "nbd3", "UnixSocket": "/r/o", "EjectPolicy": "OnPowerOff" },
+                "D": { "Mode": 1, "NBDDevice": "nbd4", "UnixSocket": "/r/d" } } }
+            """, out var warnings);
+
+        warnings.Should().BeEmpty();
+        configuration.Slots.Select(s => (s.Name, s.EjectPolicy, s.EjectTimeoutSeconds)).Should().Equal(
+            ("P", EjectPolicy.Session, (ushort)0),
+            ("K", EjectPolicy.Persistent, (ushort)0),
+            ("T", EjectPolicy.Timed, (ushort)3600),
+            ("O", EjectPolicy.OnPowerOff, (ushort)0),
+            ("D", EjectPolicy.Persistent, (ushort)0));
+    }
+
     [TestCase("""{"LegacyMountPoints": 1}""", 48)]
     [TestCase("""{"LegacyMountPoints": 1, "CacheMiB": 64}""", 128)]
     public void The_NBD_buffer_budget_follows_the_cache_unless_given(string json, long mebibytes)
@@ -120,6 +142,14 @@ public sealed class ConfigurationLoaderTests
     [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "BlockSize": 1000}}}""", "Slot_0", "BlockSize")]
     [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "MediaType": "DVD"}}}""", "Slot_0", "MediaType")]
     [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EndpointId": 5}}}""", "Slot_0", "EndpointId")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "AfterUse"}}}""", "Slot_0", "EjectPolicy")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Session"}}}""", "Slot_0", "EjectPolicy")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": 1}}}""", "Slot_0", "EjectPolicy")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 0, "EndpointId": "/nbd/0", "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Timed", "EjectTimeout": 5}}}""", "Slot_0", "EjectPolicy")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Timed"}}}""", "Slot_0", "EjectTimeout")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Timed", "EjectTimeout": 0}}}""", "Slot_0", "EjectTimeout")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Timed", "EjectTimeout": 65536}}}""", "Slot_0", "EjectTimeout")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectTimeout": 60}}}""", "Slot_0", "EjectTimeout")]
     [TestCase("""{"MountPoints": {"Slot-0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a"}}}""", "Slot-0", null)]
     [TestCase("""{"MountPoints": {"Slot_0": []}}""", "Slot_0", null)]
     [TestCase("""{"MountPoints": {"A": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a"}, "B": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/b"}}}""", "B", "NBDDevice")]
