@@ -12,7 +12,9 @@
 # Run on demand (not in CI): bench/nbd/run.sh [ROUNDS] [SIZE_MIB]
 # Knobs: SERVERS ("ours nbdkit"), LATENCIES ("0 20 100", round-trip ms), SIZE_20 / SIZE_100 (MiB read at those
 # latencies: 256 / 64, as nbdkit needs minutes per GiB there), OURS (a published binary: skips publishing),
-# SERVE_ARGS / OURS_B_ARGS (extra `serve` options), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures).
+# SERVE_ARGS / OURS_B_ARGS (extra `serve` options), OURS_B_ENV (its environment, e.g. DOTNET_GCgen0size=0x400000), NBDCOPY_ARGS (the client: nbdcopy's defaults read four 128 MiB
+# regions at once over four connections, 64 requests deep each; "-C 1 -R 8 --request-size=1048576" reads as one kernel
+# NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -29,7 +31,9 @@ done
 work=$(mktemp -d /tmp/vm-bench-XXXXXX)
 chmod 700 "$work"
 pids=()
+server_pid=""
 cleanup() {
+  [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -z "${KEEP:-}" ] || cp "$work/raw.tsv" "$work/random.tsv" "$work/idle.tsv" "$KEEP/" 2>/dev/null || true
@@ -112,7 +116,7 @@ start_server() { # name url -> sets server_pid
     # shellcheck disable=SC2086
     ours) "$serve_native" serve "$2" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     # shellcheck disable=SC2086
-    ours-b) "$OURS_B" serve "$2" --socket "$sock" --insecure ${OURS_B_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    ours-b) env ${OURS_B_ENV:-} "$OURS_B" serve "$2" --socket "$sock" --insecure ${OURS_B_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     # shellcheck disable=SC2086
     ours-jit) dotnet "$serve_dll" serve "$2" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     nbdkit) nbdkit -f --unix "$sock" --readonly curl url="$2" sslverify=false & ;;
@@ -147,7 +151,8 @@ read_once() { # lat name round
     lines=$(log_lines)
     start_server "$name" "${url[$lat]}"
     n0=$(ticks "$nginx_pid"); p0=$(ticks "${proxy_pid[$lat]}")
-    out=$( { TIMEFORMAT='%R %U %S'; time nbdcopy "$uri" null: >/dev/null; } 2>&1 )
+    # shellcheck disable=SC2086
+    out=$( { TIMEFORMAT='%R %U %S'; time nbdcopy ${NBDCOPY_ARGS:-} "$uri" null: >/dev/null; } 2>&1 )
     s1=$(ticks "$server_pid"); n1=$(ticks "$nginx_pid"); p1=$(ticks "${proxy_pid[$lat]}")
     rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$server_pid/status")
     stop_server
@@ -248,6 +253,7 @@ line() { # label values... (one per column incl. curl)
 }
 printf '\nNBD export benchmark: fresh server per read, %s interleaved rounds (medians), %s cores, load average %s at start, %s at end\n' \
   "$rounds" "$(nproc)" "$load_start" "$load_end"
+printf 'client: nbdcopy %s\n' "${NBDCOPY_ARGS:-(defaults)}"
 printf 'images: %s MiB at loopback' "$size_mib"; for lat in $latencies; do [ "$lat" = 0 ] || printf ', %s MiB at %s ms' "$(image_mib "$lat")" "$lat"; done; printf '\n\n'
 hdr
 printf '|%s|' '--------------------------------'; for c in "${cols[@]}" curl; do printf '%s|' '-----------'; done; printf '%s|%s|\n' '-------------' '-----------'
