@@ -11,6 +11,8 @@ namespace VirtualMedia.Service.Commands;
 /// without D-Bus, so operators can check an image URL from the BMC (and benchmarks can drive the NBD path).</summary>
 public static class ServeCommand
 {
+    private const int MiB = 1024 * 1024;
+
     public static Command Create()
     {
         var url = new Argument<string>("url") { Description = "Image URL: https://, http:// (with --allow-http) or file:// (with --image-dir)" };
@@ -23,12 +25,14 @@ public static class ServeCommand
         var allowRedirects = new Option<bool>("--allow-redirects") { Description = "Follow HTTP redirects" };
         var caDirectory = new Option<string?>("--ca-dir") { Description = "Directory of extra trusted CA certificates (PEM)" };
         var imageDirectory = new Option<string?>("--image-dir") { Description = "Directory file:// images may come from" };
-        var cacheSize = new Option<int>("--cache-mib") { Description = "Read-ahead cache size in MiB", DefaultValueFactory = _ => 8 };
+        var cacheSize = new Option<int>("--cache-mib") { Description = "Read-ahead cache size in MiB (the service's CacheMiB default)", DefaultValueFactory = _ => ConfigurationDefaults.CacheMiB };
+        var fetchSize = new Option<int>("--fetch-mib") { Description = "Largest ranged GET of a sequential reader in MiB (bounded by the cache)", DefaultValueFactory = _ => new ImageSourceOptions().FetchSize / MiB };
+        var readAhead = new Option<int>("--read-ahead-mib") { Description = "Read-ahead window of a sequential reader in MiB (bounded by the cache)", DefaultValueFactory = _ => new ImageSourceOptions().ReadAhead / MiB };
         var http2 = new Option<bool>("--http2") { Description = "Offer HTTP/2 (HTTP/1.1 is the default: faster and cheaper here, see ImageSourceOptions)" };
 
         var command = new Command("serve", "Serve one image as an NBD export on a unix socket until interrupted")
         {
-            url, socket, insecure, readWrite, user, passwordFile, allowHttp, allowRedirects, caDirectory, imageDirectory, cacheSize, http2,
+            url, socket, insecure, readWrite, user, passwordFile, allowHttp, allowRedirects, caDirectory, imageDirectory, cacheSize, fetchSize, readAhead, http2,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -40,7 +44,9 @@ public static class ServeCommand
                 CaDirectory = result.GetValue(caDirectory),
                 ImageDirectory = result.GetValue(imageDirectory),
                 Writable = result.GetValue(readWrite),
-                CacheSize = Math.Clamp(result.GetValue(cacheSize), 1, 1024) * 1024 * 1024,
+                CacheSize = Math.Clamp(result.GetValue(cacheSize), 1, 1024) * MiB,
+                FetchSize = Math.Clamp(result.GetValue(fetchSize), 1, 1024) * MiB,
+                ReadAhead = Math.Clamp(result.GetValue(readAhead), 1, 1024) * MiB,
                 PreferHttp2 = result.GetValue(http2),
             };
             return RunAsync(

@@ -24,11 +24,12 @@ public sealed record ImageSourceOptions
     /// <summary>Bytes of memory for the read-ahead block cache of web images.</summary>
     public int CacheSize { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>How far ahead of a sequential reader blocks are fetched.</summary>
-    public int ReadAhead { get; init; } = 4 * 1024 * 1024;
+    /// <summary>How far ahead of a sequential reader blocks are fetched, at most (the cache's share of each reader
+    /// bounds it).</summary>
+    public int ReadAhead { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Bytes per ranged GET for sequential readers.</summary>
-    public int FetchSize { get; init; } = 2 * 1024 * 1024;
+    /// <summary>Bytes per ranged GET for sequential readers, at most (the cache's share of each reader bounds it).</summary>
+    public int FetchSize { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>Ranged GETs in flight ahead of readers, over pooled keep-alive connections.</summary>
     public int MaxParallelFetches { get; init; } = 4;

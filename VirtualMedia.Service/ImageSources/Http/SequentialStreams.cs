@@ -7,6 +7,9 @@ internal sealed class SequentialStreams
     private const int Tracked = 8;
     private const int HitsToBeSequential = 3;
 
+    /// <summary>Reads (of any stream) within which a stream's last read must fall for it to count as active.</summary>
+    private const int RecentReads = 64;
+
     private readonly long _slack;
     private readonly long[] _next = new long[Tracked];
     private readonly int[] _hits = new int[Tracked];
@@ -17,6 +20,21 @@ internal sealed class SequentialStreams
     {
         _slack = slack;
         Array.Fill(_next, -1);
+    }
+
+    /// <summary>Sequential streams that read recently (at least 1): they share the cache's memory.</summary>
+    public int Active()
+    {
+        var active = 0;
+        for (var i = 0; i < Tracked; i++)
+        {
+            if (_hits[i] >= HitsToBeSequential && _clock - _lastUse[i] < RecentReads)
+            {
+                active++;
+            }
+        }
+
+        return Math.Max(active, 1);
     }
 
     /// <summary>Records a read; returns true with the stream's frontier when it continues a sequential stream.</summary>
