@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using VirtualMedia.Tests.Guest.Runner;
 
 namespace VirtualMedia.Tests.Guest.Installed;
@@ -32,6 +33,25 @@ internal static class InstalledUnit
         var output = await GuestProgram.RunAsync(
             "journalctl", ["-u", Name, "-p", "err", "--after-cursor", cursor, "-o", "cat", "--no-pager", "-q"], cancellationToken);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>
+    /// The unit's err lines after <paramref name="cursor"/> once one of them contains <paramref name="expected"/>, or after
+    /// 10 s: the service writes a line before it answers on the bus, but journald may read its stdout later still.
+    /// </summary>
+    public static async Task<string[]> ErrorsSinceAsync(string cursor, string expected, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var errors = await ErrorsSinceAsync(cursor, cancellationToken);
+            if (errors.Any(e => e.Contains(expected, StringComparison.Ordinal)) || deadline.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return errors;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
     }
 
     /// <summary>The unit's whole journal, for a failed case's log.</summary>
