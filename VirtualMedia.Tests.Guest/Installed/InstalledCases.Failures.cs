@@ -41,7 +41,7 @@ internal static partial class InstalledCases
         Check(completion == 5, $"the slot's Completion is {completion}, not EIO (5)");
         Check(!(bool)await Client.GetAsync(path, "Process", "Active", cancellationToken), "the slot is still Active");
         await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", udc, legacy: true, cancellationToken);
-        var errors = await InstalledUnit.ErrorsSinceAsync(cursor, "giving up", cancellationToken);
+        var errors = await InstalledUnit.ErrorsOnceLoggedAsync(cursor, "giving up", cancellationToken);
         log.Write("journalctl -u virtual-media -p err:\n" + string.Join('\n', errors));
         Check(errors.Length == 1 && errors[0].Contains(Stick, StringComparison.Ordinal) && errors[0].Contains("giving up", StringComparison.Ordinal),
             "the journal's err lines are not the one line of the ejection");

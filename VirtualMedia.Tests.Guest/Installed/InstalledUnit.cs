@@ -39,7 +39,7 @@ internal static class InstalledUnit
     /// The unit's err lines after <paramref name="cursor"/> once one of them contains <paramref name="expected"/>, or after
     /// 10 s: the service writes a line before it answers on the bus, but journald may read its stdout later still.
     /// </summary>
-    public static async Task<string[]> ErrorsSinceAsync(string cursor, string expected, CancellationToken cancellationToken)
+    public static async Task<string[]> ErrorsOnceLoggedAsync(string cursor, string expected, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
