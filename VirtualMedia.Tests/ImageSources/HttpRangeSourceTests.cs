@@ -22,9 +22,7 @@ public sealed class HttpRangeSourceTests
     public async Task StartNginx()
     {
         _nginx = await NginxServer.StartAsync();
-        _image = new byte[ImageSize];
-        new Random(42).NextBytes(_image);
-        await File.WriteAllBytesAsync(Path.Combine(_nginx.Root, "disk.img"), _image);
+        _image = await _nginx.ServeRandomImageAsync("disk.img", ImageSize, seed: 42);
     }
 
     [OneTimeTearDown]

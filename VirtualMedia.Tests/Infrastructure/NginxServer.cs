@@ -44,6 +44,15 @@ public sealed class NginxServer : IAsyncDisposable
 
     public string HttpsUrl(string path) => $"https://127.0.0.1:{HttpsPort}/{path}";
 
+    /// <summary>Serves <paramref name="size"/> seeded random bytes as <paramref name="name"/>; returns them.</summary>
+    public async Task<byte[]> ServeRandomImageAsync(string name, int size, int seed)
+    {
+        var image = new byte[size];
+        new Random(seed).NextBytes(image);
+        await File.WriteAllBytesAsync(Path.Combine(Root, name), image);
+        return image;
+    }
+
     public string HttpUrl(string path) => $"http://127.0.0.1:{HttpPort}/{path}";
 
     /// <summary>Generates a certificate, writes the config and starts nginx; skips the test when nginx is missing.</summary>
