@@ -6,6 +6,9 @@ public sealed class KernelException : IOException
     /// <summary>errno for a missing file (a configfs attribute this kernel does not have).</summary>
     public const int Enoent = 2;
 
+    /// <summary>errno for permission denied (a configfs or sysfs file the process may not touch).</summary>
+    public const int Eacces = 13;
+
     /// <summary>errno for a resource in use (a UDC another gadget holds, no free UDC).</summary>
     public const int Ebusy = 16;
 

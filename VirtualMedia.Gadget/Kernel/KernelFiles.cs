@@ -26,6 +26,20 @@ public sealed class KernelFiles : IKernelFiles
     /// <inheritdoc />
     public void RemoveLink(string link) => Run(link, "unlink", () => File.Delete(link));
 
+    /// <summary>An attribute's value, trimmed; empty when it is absent or vanished while read (its gadget being
+    /// removed by another slot at that moment).</summary>
+    internal static string ReadIfPresent(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return string.Empty;
+        }
+    }
+
     /// <summary>Runs one kernel file operation, turning its failure into a <see cref="KernelException"/>.</summary>
     internal static void Run(string path, string what, Action action)
     {
@@ -46,7 +60,7 @@ public sealed class KernelFiles : IKernelFiles
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new KernelException($"cannot {what} {path}: {e.Message}", 13, e);
+            throw new KernelException($"cannot {what} {path}: {e.Message}", KernelException.Eacces, e);
         }
     }
 }

@@ -101,8 +101,8 @@ public sealed class SandboxKernelFiles(KernelPaths paths) : IKernelFiles
 
         var holders = Directory.EnumerateDirectories(paths.GadgetRoot)
             .Select(g => Path.Combine(g, "UDC"))
-            .Where(File.Exists)
-            .Where(f => File.ReadAllText(f).Trim() == udc || (PathsEqual(f, attribute) && File.ReadAllText(f).Trim().Length > 0));
+            .Select(f => (File: f, Bound: KernelFiles.ReadIfPresent(f)))
+            .Where(f => f.Bound == udc || (PathsEqual(f.File, attribute) && f.Bound.Length > 0));
         if (holders.Any())
         {
             throw new IOException("Device or resource busy", KernelException.Ebusy);

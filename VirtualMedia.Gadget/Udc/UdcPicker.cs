@@ -73,8 +73,7 @@ public sealed class UdcPicker(KernelPaths paths)
         {
             foreach (var gadget in Directory.EnumerateDirectories(paths.GadgetRoot))
             {
-                var udc = Path.Combine(gadget, "UDC");
-                var name = File.Exists(udc) ? File.ReadAllText(udc).Trim() : "";
+                var name = KernelFiles.ReadIfPresent(Path.Combine(gadget, "UDC"));
                 if (name.Length > 0)
                 {
                     used.Add(name);

@@ -9,7 +9,7 @@ namespace VirtualMedia.Service.Activation;
 public interface IShareMounter
 {
     /// <summary>Mounts the share of <paramref name="url"/> for <paramref name="slot"/>.</summary>
-    /// <exception cref="VirtualMedia.DBus.DBusErrnoException">The share cannot be used (ENOTSUP until shares are supported).</exception>
+    /// <exception cref="VirtualMedia.DBus.DBusErrnoException">The share cannot be mounted: ENOTSUP without a kernel client for it, else mount(2)'s errno.</exception>
     Task<ShareMount> MountAsync(string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken);
 }
 

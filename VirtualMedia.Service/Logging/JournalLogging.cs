@@ -50,6 +50,7 @@ public static class JournalLogging
         configuration.LoggingRules.Add(new LoggingRule("Microsoft.Extensions.Hosting.Internal.Host", NLog.LogLevel.Trace, NLog.LogLevel.Error, new NullTarget()) { Final = true });
         // The hosting framework's chatter ("Application started") is not an event an operator cares about.
         configuration.AddRule(NLog.LogLevel.Warn, NLog.LogLevel.Fatal, console, "Microsoft.*", final: true);
+        configuration.LoggingRules.Add(new LoggingRule("Microsoft.*", NLog.LogLevel.Trace, NLog.LogLevel.Info, new NullTarget()) { Final = true });
         configuration.AddRule(NLog.LogLevel.Info, NLog.LogLevel.Fatal, console, "*");
         factory.Configuration = configuration;
         return factory;

@@ -20,7 +20,7 @@ internal static partial class InstalledCases
         await WriteImageAsync(image, cancellationToken, LargeImageSize);
         var path = SystemBusClient.Legacy(Stick);
         Task<bool> Mount(CancellationToken ct) => Client.MountAsync(Stick, GuestNginx.PrivateUrl("large.img"), false, GuestNginx.User, GuestNginx.Password, ct);
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         Check(await Mount(cancellationToken), "Mount returned false");
         Check(await Client.NextCompletionAsync(path, cancellationToken) == 0, "Mount's Completion is not 0");
         var udc = SlotLeftovers.Udc(Stick);
@@ -41,21 +41,26 @@ internal static partial class InstalledCases
         Check(completion == 5, $"the slot's Completion is {completion}, not EIO (5)");
         Check(!(bool)await Client.GetAsync(path, "Process", "Active", cancellationToken), "the slot is still Active");
         await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", udc, legacy: true, cancellationToken);
-        var errors = await InstalledUnit.ErrorsOnceLoggedAsync(cursor, "giving up", cancellationToken);
+        var errors = await InstalledUnit.ErrorsOnceLoggedAsync(mark, "giving up", cancellationToken);
         log.Write("journalctl -u virtual-media -p err:\n" + string.Join('\n', errors));
+        if (errors.Length == 0)
+        {
+            log.Write("the unit's last lines with their priority:\n" + await InstalledUnit.PrioritiesAsync(cancellationToken));
+        }
+
         Check(errors.Length == 1 && errors[0].Contains(Stick, StringComparison.Ordinal) && errors[0].Contains("giving up", StringComparison.Ordinal),
             "the journal's err lines are not the one line of the ejection");
 
         await nginx.RestartAsync(cancellationToken);
-        cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         await MountReadEjectAsync(log, Stick, image, Mount, cancellationToken);
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     // A read-write stick: what the host writes lands in the image file, and Stats.WriteIO counts it.
     private static async Task ReadWriteStickKeepsTheHostsWrites(CaseLog log, CancellationToken cancellationToken)
     {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         var image = Path.Combine(InstalledImages.Directory, "writable.img");
         await WriteImageAsync(image, cancellationToken);
         var path = SystemBusClient.Legacy(Stick);
@@ -82,7 +87,7 @@ internal static partial class InstalledCases
         }
 
         Check(written.AsSpan().SequenceEqual(pattern), "the image file does not hold what the host wrote");
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     // Runs last: restarts the service with a short InactivityTimeout; an active slot nobody reads is ejected.

@@ -57,7 +57,7 @@ internal static partial class InstalledCases
 
     private static async Task InstalledUnitStartsWithTheDefaultSlots(CaseLog log, CancellationToken cancellationToken)
     {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         var clock = Stopwatch.StartNew();
         await InstalledUnit.SystemctlAsync(cancellationToken, "start", InstalledUnit.Name); // Type=notify: returns once READY=1
         log.Write($"systemctl start returned after {clock.ElapsedMilliseconds} ms (READY=1)");
@@ -80,7 +80,7 @@ internal static partial class InstalledCases
 
         var runtime = File.GetUnixFileMode("/run/virtual-media");
         Check(runtime == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute), $"/run/virtual-media is {runtime}, not 0700 (tmpfiles.d)");
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     // The service reads its configuration where the unit says (/etc/virtual-media.json); the guest's /etc is an overlay, so the test's file goes there.
@@ -92,40 +92,40 @@ internal static partial class InstalledCases
         await WriteImageAsync(Path.Combine(InstalledImages.Directory, "file.img"), cancellationToken);
         await File.WriteAllTextAsync("/etc/virtual-media.json", InstalledImages.TestConfiguration(GuestNginx.CaDirectory), cancellationToken);
         await InstalledImages.EmptySystemTrustStoreAsync(cancellationToken);
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         await InstalledUnit.SystemctlAsync(cancellationToken, "restart", InstalledUnit.Name);
         _client = await SystemBusClient.ConnectAsync(cancellationToken);
         var objects = await Client.ManagedObjectsAsync(cancellationToken);
         Check(objects.Count == 3, $"GetManagedObjects lists {string.Join(", ", objects)}");
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     // heldOpen: as bmcweb until Feb 2025, Mount(sbv holding h) with the pipe's write end open until the reply arrives;
     // else as bmcweb since, Mount(sbh) with the write end closed.
     private static async Task HttpsWithCredentialsAsync(string slot, string file, bool heldOpen, CaseLog log, CancellationToken cancellationToken)
     {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         await MountReadEjectAsync(
             log, slot, Path.Combine(GuestNginx.Root, file),
             ct => heldOpen
                 ? Client.MountHoldingThePipeAsync(slot, GuestNginx.PrivateUrl(file), false, GuestNginx.User, GuestNginx.Password, ct)
                 : Client.MountAsync(slot, GuestNginx.PrivateUrl(file), false, GuestNginx.User, GuestNginx.Password, ct),
             cancellationToken);
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     private static async Task FileImageFromImageDirectory(CaseLog log, CancellationToken cancellationToken)
     {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         var image = Path.Combine(InstalledImages.Directory, "file.img");
         await MountReadEjectAsync(log, Stick, image, ct => Client.MountAsync(Stick, "file://" + image, false, string.Empty, string.Empty, ct), cancellationToken);
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     // bmcweb listens on the slot's Socket with the browser's NBD server behind it, then calls Proxy.Mount.
     private static async Task ProxySlotReadsWhatBmcwebServes(CaseLog log, CancellationToken cancellationToken)
     {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         var image = "/run/vm-guest/proxy.img";
         await WriteImageAsync(image, cancellationToken);
         var socket = (string)await Client.GetAsync(SystemBusClient.Proxy(ProxySlot), "MountPoint", "Socket", cancellationToken);
@@ -135,12 +135,12 @@ internal static partial class InstalledCases
             await MountReadEjectAsync(log, ProxySlot, image, ct => Client.ProxyMountAsync(ProxySlot, ct), cancellationToken);
         }
 
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
     }
 
     private static async Task StopEjectsEveryActiveSlot(CaseLog log, CancellationToken cancellationToken)
     {
-        var cursor = await InstalledUnit.JournalCursorAsync(cancellationToken);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
         var cd = await MountAndReadAsync(log, Cd, Path.Combine(GuestNginx.Root, "cd.iso"),
             ct => Client.MountAsync(Cd, GuestNginx.PrivateUrl("cd.iso"), false, GuestNginx.User, GuestNginx.Password, ct), cancellationToken);
         var stick = await MountAndReadAsync(log, Stick, Path.Combine(GuestNginx.Root, "stick.img"),
@@ -154,7 +154,7 @@ internal static partial class InstalledCases
         Check(status == "0" && result == "success", $"the service ended with status {status}, result {result}");
         await SlotLeftovers.CheckNoneLeftAsync(Cd, "nbd2", cd, legacy: true, cancellationToken);
         await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", stick, legacy: true, cancellationToken);
-        await CheckNoErrorsAsync(cursor, cancellationToken);
+        await CheckNoErrorsAsync(mark, cancellationToken);
         await InstalledUnit.SystemctlAsync(cancellationToken, "start", InstalledUnit.Name);
     }
 
@@ -216,9 +216,9 @@ internal static partial class InstalledCases
         return udc;
     }
 
-    private static async Task CheckNoErrorsAsync(string cursor, CancellationToken cancellationToken)
+    private static async Task CheckNoErrorsAsync(int mark, CancellationToken cancellationToken)
     {
-        var errors = await InstalledUnit.ErrorsSinceAsync(cursor, cancellationToken);
+        var errors = await InstalledUnit.ErrorsSinceAsync(mark, cancellationToken);
         Check(errors.Length == 0, $"journalctl -u virtual-media -p err shows:\n{string.Join('\n', errors)}");
     }
 

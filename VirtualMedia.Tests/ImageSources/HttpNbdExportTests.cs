@@ -55,6 +55,8 @@ public sealed class HttpNbdExportTests
         info.GetProperty("is_read_only").GetBoolean().Should().BeTrue();
     }
 
+    // Past the source's outage budget (1 s here) the source has failed for good: the export keeps answering, every
+    // read with EIO at once, also once the server is back; a new export of the same URL (a new Mount) reads again.
     [Test]
     public async Task NginxStoppingMidReadGivesEioRepliesAndTheServerStaysUp()
     {
@@ -73,8 +75,12 @@ public sealed class HttpNbdExportTests
             await _nginx.RestartAsync();
         }
 
+        var again = () => client.ReadAsync(8_000_000, new byte[65536]);
+        (await again.Should().ThrowAsync<NbdRequestException>()).Which.Errno.Should().Be(Errno.EIO, "the source failed for good");
+        await using var remounted = await ServeAsync(_nginx.HttpsUrl("images/install.iso"));
+        await using var fresh = await NbdClient.ConnectUnixAsync(remounted.Listener.SocketPath);
         var buffer = new byte[65536];
-        await client.ReadAsync(8_000_000, buffer);
+        await fresh.ReadAsync(8_000_000, buffer);
         buffer.Should().Equal((await File.ReadAllBytesAsync(_iso)).AsSpan(8_000_000, 65536).ToArray());
     }
 

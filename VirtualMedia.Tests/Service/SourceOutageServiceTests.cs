@@ -1,4 +1,5 @@
 using VirtualMedia.Tests.Infrastructure;
+using VirtualMedia.Tests.Service.Ejection;
 
 namespace VirtualMedia.Tests.Service;
 
@@ -63,6 +64,7 @@ public sealed class SourceOutageServiceTests
     [Test]
     public async Task A_server_gone_past_the_budget_ejects_the_slot_with_EIO_once_and_a_new_mount_works_once_it_is_back()
     {
+        await using var logging = await PhosphorLoggingStandIn.StartAsync(_rig.Bus.Address);
         (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl("images/large.img"), false)).Should().BeTrue();
         _rig.NextCompletion(Slot).Should().Be(0);
         await _nginx.StopAsync();
@@ -76,6 +78,18 @@ public sealed class SourceOutageServiceTests
         var errors = _rig.Service.Lines.Where(l => l.StartsWith("<3>", StringComparison.Ordinal)).ToList();
         errors.Should().ContainSingle().Which.Should().Contain("Slot_2").And.Contain("giving up").And.Contain("ejecting");
         _rig.NoMoreCompletions(Slot, TimeSpan.FromSeconds(2)).Should().BeTrue("the failure completes once");
+        var entry = logging.Next(TimeSpan.FromSeconds(5));
+        entry.Should().NotBeNull("the ejection is an event in Redfish's log");
+        entry!.Severity.Should().Be("xyz.openbmc_project.Logging.Entry.Level.Error");
+        entry.Message.Should().Contain("Slot_2").And.Contain("giving up");
+        entry.Data.Should().Contain(new Dictionary<string, string>
+        {
+            ["SLOT"] = "Slot_2",
+            ["URL"] = _nginx.HttpsUrl("images/large.img"),
+            ["ERRNO"] = "5",
+            ["REASON"] = "SourceFailed",
+        });
+        logging.Next(TimeSpan.FromSeconds(1)).Should().BeNull("one failure is one entry");
 
         await _nginx.RestartAsync();
         (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl("images/large.img"), false)).Should().BeTrue();

@@ -47,13 +47,14 @@ internal static class HttpErrors
         return new ImageSourceException(errno, $"{url}: {what}", exception);
     }
 
-    /// <summary>True for failures worth retrying: broken connections, timeouts, 5xx, 408/429.</summary>
+    /// <summary>True for failures of an open source worth retrying: broken connections and TLS handshakes, timeouts,
+    /// 5xx, 408/429. A handshake fails too when a dying server cuts it; the certificate was trusted at open, and one
+    /// that really changed fails the source at the end of its outage budget.</summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
         TransientHttpStatusException => true,
         ImageSourceException => false,
-        HttpRequestException http => FindInner<AuthenticationException>(http) is null,
-        IOException or TimeoutException => true,
+        HttpRequestException or IOException or TimeoutException => true,
         _ => false,
     };
 
