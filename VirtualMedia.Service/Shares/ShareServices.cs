@@ -13,15 +13,20 @@ public static class ShareServices
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
-        // A sandboxed service keeps even its mount points inside the sandbox.
+        // A sandboxed service keeps even its mount points inside the sandbox, and asks the sandbox's (absent) /proc and
+        // modules which share clients the kernel has: none, whatever the machine running the sandbox has.
+        var sandbox = configuration.Sandbox;
         var options = new ShareMounterOptions
         {
-            Root = configuration.Sandbox is { } sandbox ? Path.Combine(sandbox, "run", "virtual-media") : new ShareMounterOptions().Root,
+            Root = sandbox is null ? new ShareMounterOptions().Root : Path.Combine(sandbox, "run", "virtual-media"),
         };
+        var support = sandbox is null
+            ? new KernelShareSupport()
+            : new KernelShareSupport(Path.Combine(sandbox, "proc", "filesystems"), Path.Combine(sandbox, "lib", "modules"));
         services.AddSingleton(provider => new ShareMounter(
             options,
             new KernelMountSystem(),
-            new KernelShareSupport(),
+            support,
             provider.GetRequiredService<ILoggerFactory>().CreateLogger("VirtualMedia.Shares")));
         services.AddSingleton<IShareMounter, KernelShares>();
         services.AddHostedService<ShareLifetime>();

@@ -15,7 +15,14 @@ public sealed class MountInfoTests
         MountInfo.ParseMountPoints(Table).Should().Equal("/", "/run/virtual-media/Slot_2/share", "/mnt/with space\\and\ttab");
     }
 
+    // One mount point per line of the kernel's table, each a path that exists: a parser taking the wrong field (the
+    // root within the file system, the options, the device numbers) or splitting a line would fail it.
     [Test]
-    public void The_real_table_of_this_process_has_the_root() =>
-        new KernelMountSystem().MountPoints().Should().Contain("/");
+    public void The_real_table_of_this_process_has_one_existing_mount_point_per_line()
+    {
+        var points = new KernelMountSystem().MountPoints();
+
+        points.Should().HaveCount(File.ReadAllLines("/proc/self/mountinfo").Length).And.Contain("/");
+        points.Should().OnlyContain(p => p.StartsWith('/') && Path.Exists(p));
+    }
 }
