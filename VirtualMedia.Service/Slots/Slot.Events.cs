@@ -33,26 +33,29 @@ public sealed partial class Slot
 
     private void OnPoweredOff(object? sender, EventArgs e) => _ = EjectOnPowerOffAsync();
 
+    /// <summary>Ejects the media because the host powered off; called with the gate held. Media still being mounted
+    /// is ejected as soon as it is in: the host it was meant for has gone off meanwhile.</summary>
+    private async Task EjectPoweredOffAsync()
+    {
+        _poweredOffWhileMounting = _machine.State == SlotState.Activating;
+        var step = _machine.Eject();
+        if (step.Action != SlotAction.Deactivate)
+        {
+            return;
+        }
+
+        _logger.LogInformation("{Slot}: the host powered off (EjectPolicy OnPowerOff): ejecting {Url}", Name, _imageForLog);
+        Report(SlotEventKind.PowerOffEject, 0);
+        await PublishAndFollowAsync(step);
+    }
+
     private async Task EjectOnPowerOffAsync()
     {
         // Raised on the bus connection's reader: leave it before waiting for the gate and publishing.
         await Task.Yield();
         try
         {
-            await UnderGateAsync(
-                async () =>
-                {
-                    var step = _machine.Eject();
-                    if (step.Action != SlotAction.Deactivate)
-                    {
-                        return;
-                    }
-
-                    _logger.LogInformation("{Slot}: the host powered off (EjectPolicy OnPowerOff): ejecting {Url}", Name, _imageForLog);
-                    Report(SlotEventKind.PowerOffEject, 0);
-                    await PublishAndFollowAsync(step);
-                },
-                _lifetime.Token);
+            await UnderGateAsync(EjectPoweredOffAsync, _lifetime.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {

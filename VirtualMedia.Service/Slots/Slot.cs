@@ -37,6 +37,7 @@ public sealed partial class Slot : IAsyncDisposable
     private Task _ticker = Task.CompletedTask;
     private string _imageForLog = string.Empty;
     private bool _stopping;
+    private bool _poweredOffWhileMounting;
 
     /// <summary>Creates the slot; it starts working with <see cref="Start"/>.</summary>
     public Slot(
@@ -215,6 +216,7 @@ public sealed partial class Slot : IAsyncDisposable
         UnderGateAsync(async () =>
         {
             _imageForLog = urlForLog;
+            _poweredOffWhileMounting = false;
             _machine.AcceptMount(imageUrl, writeProtected);
             _logger.LogInformation(
                 "{Slot}: mounting {Url} ({Access})", Name, urlForLog, writeProtected ? "read-only" : "read-write");
@@ -260,6 +262,10 @@ public sealed partial class Slot : IAsyncDisposable
                 }
 
                 await PublishAndFollowAsync(step);
+                if (_poweredOffWhileMounting)
+                {
+                    await EjectPoweredOffAsync();
+                }
             },
             CancellationToken.None);
     }

@@ -86,6 +86,26 @@ public sealed class EjectPolicyServiceTests
         logging.Next(EntryWait)!.Data["REASON"].Should().Be("PowerOffEject");
     }
 
+    // The host powers off while its media is still being mounted (between Mount's true and its Completion): the media
+    // is ejected once it is in, not left for the next power-off.
+    [Test]
+    public async Task An_OnPowerOff_slot_whose_host_powers_off_while_mounting_is_ejected_once_mounted()
+    {
+        await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(r, slotExtra: i => i == 2 ? "\"EjectPolicy\": \"OnPowerOff\"" : null));
+        await using var chassis = await ChassisStateStandIn.StartAsync(rig.Bus.Address, ChassisStateStandIn.On);
+        await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
+        var path = ServiceRig.LegacyPath(2);
+        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+
+        (await rig.MountWithIntAsync(path, image, false)).Should().BeTrue();
+        chassis.SetPower(ChassisStateStandIn.Off);
+
+        rig.NextCompletion(path).Should().Be(0, "the mount itself succeeded");
+        await Wait.UntilAsync(async () => !await rig.IsActiveAsync(path), TimeSpan.FromSeconds(15), "the power-off eject");
+        logging.Next(EntryWait)!.Data["REASON"].Should().Be("PowerOffEject");
+        logging.Next(Quiet).Should().BeNull("one ejection is one entry");
+    }
+
     [Test]
     public async Task An_OnPowerOff_mount_without_a_chassis_state_service_is_refused_with_ENOTSUP_and_says_why()
     {
