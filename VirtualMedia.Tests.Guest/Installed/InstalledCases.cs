@@ -49,6 +49,7 @@ internal static partial class InstalledCases
         catch
         {
             log.Write("journal of virtual-media.service:\n" + await InstalledUnit.JournalAsync(CancellationToken.None));
+            _client?.ForgetCompletions();
             throw;
         }
     });

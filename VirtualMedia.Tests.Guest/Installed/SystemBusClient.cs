@@ -82,6 +82,17 @@ internal sealed class SystemBusClient : IAsyncDisposable
     public async Task<int> NextCompletionAsync(string path, CancellationToken cancellationToken) =>
         await Completions(path).Reader.ReadAsync(cancellationToken);
 
+    /// <summary>Drops the Completions nobody read (a failed case's), so that the next case does not take them for its own.</summary>
+    public void ForgetCompletions()
+    {
+        foreach (var channel in _completions.Values)
+        {
+            while (channel.Reader.TryRead(out _))
+            {
+            }
+        }
+    }
+
     /// <summary>A property of a slot object.</summary>
     public async Task<object> GetAsync(string path, string interfaceSuffix, string property, CancellationToken cancellationToken)
     {
