@@ -35,6 +35,7 @@ public sealed partial class Slot : IAsyncDisposable
     private Task _work = Task.CompletedTask;
     private Task _watch = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
+    private Task _checks = Task.CompletedTask;
     private string _imageForLog = string.Empty;
     private bool _stopping;
     private bool _poweredOffWhileMounting;
@@ -92,29 +93,46 @@ public sealed partial class Slot : IAsyncDisposable
     /// </summary>
     public async Task MountLegacyAsync(ImageUrl url, bool readWrite, MountSecret secret, Task answered, CancellationToken cancellationToken)
     {
-        await BeginMountAsync();
-        var image = await CheckBeforeAcceptingAsync(url.ForLog, async () =>
+        var checking = await BeginMountAsync();
+        try
         {
-            await FollowPowerAsync(cancellationToken);
-            return await _images.OpenAsync(Name, url, readWrite, secret, cancellationToken);
-        });
+            // Stop cancels the checks too, and waits for them to end.
+            using var checks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+            var image = await CheckBeforeAcceptingAsync(url.ForLog, async () =>
+            {
+                await FollowPowerAsync(checks.Token);
+                return await _images.OpenAsync(Name, url, readWrite, secret, checks.Token);
+            });
 
-        var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
-        if (readWrite && writeProtected)
-        {
-            _logger.LogWarning("{Slot}: {Url} can only be read: mounting it write-protected", Name, url.ForLog);
+            var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
+            if (readWrite && writeProtected)
+            {
+                _logger.LogWarning("{Slot}: {Url} can only be read: mounting it write-protected", Name, url.ForLog);
+            }
+
+            await AcceptAsync(
+                url.Published, url.ForLog, writeProtected, answered, image, token => _chain.ActivateAsync(Configuration, image, writeProtected, token));
         }
-
-        await AcceptAsync(
-            url.Published, url.ForLog, writeProtected, answered, token => _chain.ActivateAsync(Configuration, image, writeProtected, token));
+        finally
+        {
+            checking.TrySetResult();
+        }
     }
 
     /// <summary>A proxy Mount: bmcweb listens on the socket; attach the NBD client to it in the background (see the legacy Mount).</summary>
     public async Task MountProxyAsync(Task answered)
     {
-        await BeginMountAsync();
-        await CheckBeforeAcceptingAsync(Configuration.UnixSocket, () => Task.FromResult(true));
-        await AcceptAsync(string.Empty, Configuration.UnixSocket, true, answered, token => _chain.ActivateAsync(Configuration, null, true, token));
+        var checking = await BeginMountAsync();
+        try
+        {
+            await CheckBeforeAcceptingAsync(Configuration.UnixSocket, () => Task.FromResult(true));
+            await AcceptAsync(
+                string.Empty, Configuration.UnixSocket, true, answered, null, token => _chain.ActivateAsync(Configuration, null, true, token));
+        }
+        finally
+        {
+            checking.TrySetResult();
+        }
     }
 
     /// <summary>Unmount: refused unless active; the media is removed in the background.</summary>
@@ -128,7 +146,12 @@ public sealed partial class Slot : IAsyncDisposable
     /// <summary>Stops the slot: cancels an activation, ejects the media, waits until all is released.</summary>
     public async Task StopAsync()
     {
-        _stopping = true;
+        // Under the gate: a Mount past BeginMountAsync has registered its checks, a later one sees the flag.
+        await UnderGateAsync(() =>
+        {
+            _stopping = true;
+            return Task.CompletedTask;
+        });
         if (_power is not null)
         {
             _power.PoweredOff -= OnPoweredOff;
@@ -136,6 +159,7 @@ public sealed partial class Slot : IAsyncDisposable
 
         await _lifetime.CancelAsync();
         await _ticker;
+        await _checks;
         await _work;
         await UnderGateAsync(async () =>
         {
@@ -160,20 +184,20 @@ public sealed partial class Slot : IAsyncDisposable
         _gate.Dispose();
     }
 
-    private async Task BeginMountAsync()
+    /// <summary>Takes the slot for a Mount's checks; the returned source is set once they ended, accepted or not.</summary>
+    private async Task<TaskCompletionSource> BeginMountAsync()
     {
         try
         {
+            var checking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await UnderGateAsync(async () =>
             {
-                if (_stopping)
-                {
-                    throw new DBusErrnoException(Errno.EBUSY, $"{Name}: the service is stopping");
-                }
-
+                ThrowIfStopping();
                 _machine.BeginMount();
+                _checks = checking.Task;
                 await PublishAsync(SlotStep.Nothing);
             });
+            return checking;
         }
         catch (DBusErrnoException e)
         {
@@ -195,7 +219,7 @@ public sealed partial class Slot : IAsyncDisposable
         }
         catch (Exception e)
         {
-            var error = Failures.ToDBusError(e);
+            var error = e is OperationCanceledException && _lifetime.IsCancellationRequested ? Stopping() : Failures.ToDBusError(e);
             await RejectAsync(urlForLog, error);
             throw error;
         }
@@ -211,10 +235,29 @@ public sealed partial class Slot : IAsyncDisposable
         });
     }
 
+    /// <summary>Accepts the checked Mount and starts its activation; a Mount whose checks outlived the start of Stop is
+    /// refused instead, and what it opened is closed.</summary>
     private Task AcceptAsync(
-        string imageUrl, string urlForLog, bool writeProtected, Task answered, Func<CancellationToken, Task<SlotMedia>> activate) =>
+        string imageUrl,
+        string urlForLog,
+        bool writeProtected,
+        Task answered,
+        PreparedImage? opened,
+        Func<CancellationToken, Task<SlotMedia>> activate) =>
         UnderGateAsync(async () =>
         {
+            if (_stopping)
+            {
+                _machine.RejectMount();
+                await PublishAsync(SlotStep.Nothing);
+                if (opened is not null)
+                {
+                    await opened.DisposeAsync();
+                }
+
+                ThrowIfStopping();
+            }
+
             _imageForLog = urlForLog;
             _poweredOffWhileMounting = false;
             _machine.AcceptMount(imageUrl, writeProtected);
@@ -223,18 +266,31 @@ public sealed partial class Slot : IAsyncDisposable
             await PublishAsync(SlotStep.Nothing);
             _activation?.Dispose();
             _activation = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
-            _work = ActivateAsync(activate, answered, _activation.Token);
+            _work = ActivateAsync(activate, answered, opened, _activation.Token);
         });
 
-    private async Task ActivateAsync(Func<CancellationToken, Task<SlotMedia>> activate, Task answered, CancellationToken cancellationToken)
+    private void ThrowIfStopping()
+    {
+        if (_stopping)
+        {
+            throw Stopping();
+        }
+    }
+
+    private DBusErrnoException Stopping() => new(Errno.EBUSY, $"{Name}: the service is stopping");
+
+    private async Task ActivateAsync(
+        Func<CancellationToken, Task<SlotMedia>> activate, Task answered, PreparedImage? opened, CancellationToken cancellationToken)
     {
         await Task.Yield();
         SlotMedia? media = null;
         var errno = 0;
+        var started = false;
         try
         {
             // Whatever the chain does, its Completion must come after the caller's reply: never before it is sent.
             await answered.WaitAsync(cancellationToken);
+            started = true;
             media = await activate(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -246,6 +302,12 @@ public sealed partial class Slot : IAsyncDisposable
             errno = Failures.ErrnoOf(e);
             _logger.LogError("{Slot}: mount of {Url} failed: {Reason}", Name, _imageForLog, e.Message);
             Report(SlotEventKind.MountFailed, errno);
+        }
+
+        if (!started && opened is not null)
+        {
+            // Ended before the chain took the image over (which closes it on failure): close it here.
+            await opened.DisposeAsync();
         }
 
         // The end of an activation is recorded even when it was cancelled: no token here.

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using VirtualMedia.DBus;
@@ -89,6 +90,29 @@ public sealed class ServiceLifecycleTests
         File.Exists(Path.Combine(rig.Sandbox, "run/virtual-media/nbd2.sock")).Should().BeFalse();
         rig.Service.Output.Should().Contain("Slot_0: service stopping: ejecting").And.Contain("Slot_2: service stopping: ejecting");
         rig.Service.Lines.Should().NotContain(l => l.StartsWith("<3>", StringComparison.Ordinal));
+    }
+
+    // SIGTERM while a Mount is still in its early checks (its server accepted and went silent): Stop cancels the checks
+    // and waits for them, so the caller gets the service's error reply before the service leaves the bus, not the
+    // bus's NoReply, and the service still exits 0 with nothing left.
+    [Test]
+    public async Task SIGTERM_during_a_Mounts_checks_answers_that_Mount_with_an_error_then_exits_0()
+    {
+        await using var rig = await ServiceRig.StartAsync();
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var mount = rig.MountWithIntAsync(ServiceRig.LegacyPath(2), $"https://127.0.0.1:{port}/disk.img", false);
+        using var checking = await silent.AcceptTcpClientAsync().WaitAsync(Patience.Scale(TimeSpan.FromSeconds(10)));
+
+        var exitCode = await rig.Service.TerminateAsync();
+
+        exitCode.Should().Be(0, rig.Service.Output);
+        var error = (await mount.Awaiting(m => m).Should().ThrowAsync<DBusErrorException>()).Which;
+        error.ErrorName.Should().NotBe("org.freedesktop.DBus.Error.NoReply", rig.Service.Output);
+        error.ErrorMessage.Should().Contain("Slot_2");
+        Directory.GetDirectories(GadgetRoot(rig)).Should().BeEmpty();
+        rig.Service.Lines.Should().NotContain(l => l.StartsWith("<3>", StringComparison.Ordinal) && !l.Contains("refused", StringComparison.Ordinal));
     }
 
     [Test]
