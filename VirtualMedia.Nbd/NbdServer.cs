@@ -52,11 +52,11 @@ public sealed class NbdServer
         try
         {
             var reader = new NbdStreamReader(stream);
-            var negotiated = await new NbdHandshake(stream, reader, _exports).NegotiateAsync(cancellationToken);
+            var negotiated = await new NbdHandshake(stream, reader, _exports).NegotiateAsync(cancellationToken).ConfigureAwait(false);
             if (negotiated is not null)
             {
                 using var connection = new NbdConnection(stream, reader, negotiated, _budget, _options.MaxInFlightRequests);
-                await connection.RunAsync(cancellationToken);
+                await connection.RunAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

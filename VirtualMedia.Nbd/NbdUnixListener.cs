@@ -84,16 +84,16 @@ public sealed class NbdUnixListener : IAsyncDisposable
             return;
         }
 
-        await _stop.CancelAsync();
+        await _stop.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
-        await _acceptLoop;
+        await _acceptLoop.ConfigureAwait(false);
         Task[] connections;
         lock (_connections)
         {
             connections = [.. _connections];
         }
 
-        await Task.WhenAll(connections);
+        await Task.WhenAll(connections).ConfigureAwait(false);
         if (File.Exists(SocketPath))
         {
             File.Delete(SocketPath);
@@ -109,7 +109,7 @@ public sealed class NbdUnixListener : IAsyncDisposable
             Socket client;
             try
             {
-                client = await _socket.AcceptAsync(cancellationToken);
+                client = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -141,10 +141,11 @@ public sealed class NbdUnixListener : IAsyncDisposable
         await Task.Yield();
         // A whole 256 KiB..1 MiB read reply fits in the socket at once: one send, no wait for room in between.
         client.SendBufferSize = SendBufferSize;
-        await using var stream = new NetworkStream(client, ownsSocket: true);
+        var stream = new NetworkStream(client, ownsSocket: true);
+        await using var streamDisposal = stream.ConfigureAwait(false);
         try
         {
-            await _server.ServeAsync(stream, cancellationToken);
+            await _server.ServeAsync(stream, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -73,7 +73,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
             return false;
         }
 
-        await _kernel.NbdClients.DisconnectAsync(DevicePath, cancellationToken);
+        await _kernel.NbdClients.DisconnectAsync(DevicePath, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var delay = FirstPoll;
         while (ReadSectors() != 0)
@@ -84,7 +84,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
                     $"{Device} still has a connection {StaleDisconnectLimit.TotalSeconds:0} s after the disconnect", KernelException.Ebusy);
             }
 
-            await Task.Delay(delay, cancellationToken);
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = delay * 2 < LongestPoll ? delay * 2 : LongestPoll;
         }
 
@@ -113,11 +113,11 @@ public sealed class NbdBlockDevice : IAsyncDisposable
 
         try
         {
-            await WaitUntilReadyAsync(client, TimeSpan.FromSeconds(timeoutSeconds), cancellationToken);
+            await WaitUntilReadyAsync(client, TimeSpan.FromSeconds(timeoutSeconds), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await DetachAsync(CancellationToken.None);
+            await DetachAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
@@ -140,10 +140,10 @@ public sealed class NbdBlockDevice : IAsyncDisposable
         {
             if (!client.Exited.IsCompleted)
             {
-                await client.DisconnectAsync(limit.Token);
+                await client.DisconnectAsync(limit.Token).ConfigureAwait(false);
             }
 
-            await client.Exited.WaitAsync(limit.Token);
+            await client.Exited.WaitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -151,13 +151,13 @@ public sealed class NbdBlockDevice : IAsyncDisposable
             client.Kill();
         }
 
-        ExitCode = await client.Exited;
+        ExitCode = await client.Exited.ConfigureAwait(false);
         client.Dispose();
         _client = null;
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await DetachAsync(CancellationToken.None);
+    public async ValueTask DisposeAsync() => await DetachAsync(CancellationToken.None).ConfigureAwait(false);
 
     private async Task WaitUntilReadyAsync(IRunningNbdClient client, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -168,7 +168,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
             if (client.Exited.IsCompleted)
             {
                 throw new KernelException(
-                    $"nbd-client exited with {await client.Exited} before {Device} was ready", KernelException.Eio);
+                    $"nbd-client exited with {await client.Exited.ConfigureAwait(false)} before {Device} was ready", KernelException.Eio);
             }
 
             if (clock.Elapsed > timeout)
@@ -178,7 +178,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
                     KernelException.Etimedout);
             }
 
-            await Task.WhenAny(Task.Delay(delay, cancellationToken), client.Exited);
+            await Task.WhenAny(Task.Delay(delay, cancellationToken), client.Exited).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             delay = delay * 2 < LongestPoll ? delay * 2 : LongestPoll;
         }

@@ -20,7 +20,7 @@ public sealed class NbdClientProcessLauncher(string program) : INbdClientLaunche
         using var disconnect = StartProcess(program, ["-d", device], _ => { });
         try
         {
-            await disconnect.WaitForExitAsync(cancellationToken);
+            await disconnect.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -95,7 +95,7 @@ public sealed class NbdClientProcessLauncher(string program) : INbdClientLaunche
 
         private async Task<int> WaitAsync()
         {
-            await _process.WaitForExitAsync(CancellationToken.None);
+            await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             return _process.ExitCode;
         }
     }

@@ -22,13 +22,13 @@ internal sealed class SandboxDeviceImage(NbdClient client, SandboxBlockDevice de
 
     public async ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        await Forward(client.ReadAsync(offset, buffer, cancellationToken));
+        await Forward(client.ReadAsync(offset, buffer, cancellationToken)).ConfigureAwait(false);
         device.CountRead(buffer.Length);
     }
 
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        await Forward(client.WriteAsync(offset, data, cancellationToken));
+        await Forward(client.WriteAsync(offset, data, cancellationToken)).ConfigureAwait(false);
         device.CountWrite(data.Length);
     }
 
@@ -43,7 +43,7 @@ internal sealed class SandboxDeviceImage(NbdClient client, SandboxBlockDevice de
     {
         try
         {
-            await request;
+            await request.ConfigureAwait(false);
         }
         catch (IOException e) when (e is not NbdRequestException)
         {

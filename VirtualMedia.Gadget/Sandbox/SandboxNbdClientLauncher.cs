@@ -57,16 +57,17 @@ public sealed class SandboxNbdClientLauncher(KernelPaths paths) : INbdClientLaun
             {
                 using var connectLimit = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 connectLimit.CancelAfter(TimeSpan.FromSeconds(arguments.TimeoutSeconds));
-                await using var client = await NbdClient.ConnectUnixAsync(arguments.Socket, "", connectLimit.Token);
+                var client = await NbdClient.ConnectUnixAsync(arguments.Socket, "", connectLimit.Token).ConfigureAwait(false);
+                await using var clientDisposal = client.ConfigureAwait(false);
                 output(string.Create(CultureInfo.InvariantCulture, $"Negotiation: ..size = {client.Size / (1024 * 1024)}MB"));
 
                 device.LoadCounters();
                 var image = new SandboxDeviceImage(client, device, arguments.ReadOnly, _ => ended.TrySetResult(1));
                 var server = new NbdServer(new NbdExport(image));
-                await using var listener = NbdUnixListener.Start(server, ExportSocket(paths, name));
+                await using var listener = NbdUnixListener.Start(server, ExportSocket(paths, name)).ConfigureAwait(false);
                 device.SetSize(client.Size);
                 output("Connected " + arguments.Device);
-                var code = await ended.Task;
+                var code = await ended.Task.ConfigureAwait(false);
                 device.SetSize(0);
                 return code;
             }

@@ -40,8 +40,8 @@ public sealed class NbdClient : IAsyncDisposable
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-            return await ConnectAsync(new NetworkStream(socket, ownsSocket: true), exportName, cancellationToken);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+            return await ConnectAsync(new NetworkStream(socket, ownsSocket: true), exportName, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -58,7 +58,7 @@ public sealed class NbdClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(exportName);
         var reader = new NbdStreamReader(stream, 4096);
-        var greeting = await reader.ReadAsync(18, cancellationToken);
+        var greeting = await reader.ReadAsync(18, cancellationToken).ConfigureAwait(false);
         if (BinaryPrimitives.ReadUInt64BigEndian(greeting.Span) != NbdConstants.InitMagic
             || BinaryPrimitives.ReadUInt64BigEndian(greeting.Span[8..]) != NbdConstants.OptionMagic)
         {
@@ -70,7 +70,7 @@ public sealed class NbdClient : IAsyncDisposable
         var clientFlags = NbdConstants.ClientFixedNewstyle | (noZeroes ? NbdConstants.ClientNoZeroes : 0);
         var flagBytes = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(flagBytes, clientFlags);
-        await stream.WriteAsync(flagBytes, cancellationToken);
+        await stream.WriteAsync(flagBytes, cancellationToken).ConfigureAwait(false);
 
         var name = Encoding.UTF8.GetBytes(exportName);
         var option = new byte[16 + 4 + name.Length + 2];
@@ -79,13 +79,13 @@ public sealed class NbdClient : IAsyncDisposable
         BinaryPrimitives.WriteInt32BigEndian(option.AsSpan(12), option.Length - 16);
         BinaryPrimitives.WriteInt32BigEndian(option.AsSpan(16), name.Length);
         name.CopyTo(option, 20);
-        await stream.WriteAsync(option, cancellationToken);
+        await stream.WriteAsync(option, cancellationToken).ConfigureAwait(false);
 
         long size = -1;
         var flags = NbdTransmissionFlags.None;
         while (true)
         {
-            var reply = await reader.ReadAsync(20, cancellationToken);
+            var reply = await reader.ReadAsync(20, cancellationToken).ConfigureAwait(false);
             var type = (NbdOptionReply)BinaryPrimitives.ReadUInt32BigEndian(reply.Span[12..]);
             var length = BinaryPrimitives.ReadUInt32BigEndian(reply.Span[16..]);
             if (BinaryPrimitives.ReadUInt64BigEndian(reply.Span) != NbdConstants.OptionReplyMagic
@@ -94,7 +94,7 @@ public sealed class NbdClient : IAsyncDisposable
                 throw new NbdRequestException(Errno.EINVAL, "malformed option reply");
             }
 
-            var data = await reader.ReadAsync((int)length, cancellationToken);
+            var data = await reader.ReadAsync((int)length, cancellationToken).ConfigureAwait(false);
             if (type == NbdOptionReply.Ack)
             {
                 break;
@@ -138,7 +138,7 @@ public sealed class NbdClient : IAsyncDisposable
     /// <summary>Sends NBD_CMD_DISC; the server closes after answering what is in flight.</summary>
     public async Task DisconnectAsync(CancellationToken cancellationToken = default)
     {
-        await _lock.WaitAsync(cancellationToken);
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_disconnected)
@@ -148,7 +148,7 @@ public sealed class NbdClient : IAsyncDisposable
 
             _disconnected = true;
             WriteHeader(NbdCommand.Disconnect, 0, 0);
-            await _stream.WriteAsync(_header, cancellationToken);
+            await _stream.WriteAsync(_header, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -161,14 +161,14 @@ public sealed class NbdClient : IAsyncDisposable
     {
         try
         {
-            await DisconnectAsync(CancellationToken.None);
+            await DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (IOException)
         {
             // Server already gone.
         }
 
-        await _stream.DisposeAsync();
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _lock.Dispose();
     }
 
@@ -180,18 +180,18 @@ public sealed class NbdClient : IAsyncDisposable
         Memory<byte> destination,
         CancellationToken cancellationToken)
     {
-        await _lock.WaitAsync(cancellationToken);
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disconnected, this);
             var handle = WriteHeader(command, offset, length);
-            await _stream.WriteAsync(_header, cancellationToken);
+            await _stream.WriteAsync(_header, cancellationToken).ConfigureAwait(false);
             if (!payload.IsEmpty)
             {
-                await _stream.WriteAsync(payload, cancellationToken);
+                await _stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
             }
 
-            var reply = await _reader.ReadAsync(NbdConstants.SimpleReplyHeaderSize, cancellationToken);
+            var reply = await _reader.ReadAsync(NbdConstants.SimpleReplyHeaderSize, cancellationToken).ConfigureAwait(false);
             if (BinaryPrimitives.ReadUInt32BigEndian(reply.Span) != NbdConstants.SimpleReplyMagic
                 || BinaryPrimitives.ReadUInt64BigEndian(reply.Span[8..]) != handle)
             {
@@ -206,7 +206,7 @@ public sealed class NbdClient : IAsyncDisposable
 
             if (command == NbdCommand.Read)
             {
-                await _reader.ReadExactlyAsync(destination, cancellationToken);
+                await _reader.ReadExactlyAsync(destination, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

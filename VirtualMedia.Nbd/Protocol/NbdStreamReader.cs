@@ -34,7 +34,7 @@ internal sealed class NbdStreamReader
             return true;
         }
 
-        await AbsorbReadAheadAsync();
+        await AbsorbReadAheadAsync().ConfigureAwait(false);
         if (Buffered >= count)
         {
             return true;
@@ -43,7 +43,7 @@ internal sealed class NbdStreamReader
         Compact();
         while (_end < count)
         {
-            var read = _ended ? 0 : await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            var read = _ended ? 0 : await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 _ended = true;
@@ -64,7 +64,7 @@ internal sealed class NbdStreamReader
     /// <summary>Reads exactly <paramref name="count"/> bytes into the internal buffer and returns them.</summary>
     public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(int count, CancellationToken cancellationToken)
     {
-        if (!await TryFillAsync(count, cancellationToken))
+        if (!await TryFillAsync(count, cancellationToken).ConfigureAwait(false))
         {
             throw new EndOfStreamException("peer closed the connection");
         }
@@ -83,7 +83,7 @@ internal sealed class NbdStreamReader
     /// <summary>Fills <paramref name="destination"/> completely, from the buffer first and then from the stream.</summary>
     public async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
-        await AbsorbReadAheadAsync();
+        await AbsorbReadAheadAsync().ConfigureAwait(false);
         var fromBuffer = Math.Min(Buffered, destination.Length);
         _buffer.AsMemory(_start, fromBuffer).CopyTo(destination);
         _start += fromBuffer;
@@ -94,7 +94,7 @@ internal sealed class NbdStreamReader
                 throw new EndOfStreamException("peer closed the connection in the middle of a message");
             }
 
-            await _stream.ReadExactlyAsync(destination[fromBuffer..], cancellationToken);
+            await _stream.ReadExactlyAsync(destination[fromBuffer..], cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed class NbdStreamReader
         if (_readAhead is { } readAhead)
         {
             _readAhead = null;
-            var read = await readAhead;
+            var read = await readAhead.ConfigureAwait(false);
             _ended |= read == 0;
             _end += read;
         }
@@ -142,7 +142,7 @@ internal sealed class NbdStreamReader
     {
         try
         {
-            await AbsorbReadAheadAsync();
+            await AbsorbReadAheadAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {

@@ -107,7 +107,7 @@ internal sealed class NbdBufferBudget
         byte[]? granted;
         using (cancellationToken.UnsafeRegister(_ => Abandon(waiter, cancellationToken), null))
         {
-            granted = await waiter.Task;
+            granted = await waiter.Task.ConfigureAwait(false);
         }
 
         return granted ?? Allocate(capacity);

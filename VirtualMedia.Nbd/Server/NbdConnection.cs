@@ -45,15 +45,15 @@ internal sealed class NbdConnection : IDisposable
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            if (await ReadRequestsAsync(connection) == Ending.HungUp)
+            if (await ReadRequestsAsync(connection).ConfigureAwait(false) == Ending.HungUp)
             {
                 // A hard disconnect: nobody is left to read the replies.
-                await connection.CancelAsync();
+                await connection.CancelAsync().ConfigureAwait(false);
             }
         }
         catch
         {
-            await connection.CancelAsync();
+            await connection.CancelAsync().ConfigureAwait(false);
             throw;
         }
         finally
@@ -61,11 +61,11 @@ internal sealed class NbdConnection : IDisposable
             // Every slot back means every started request has been answered (or abandoned): its buffer is back too.
             for (var i = 0; i < _slots; i++)
             {
-                await _free.Reader.ReadAsync(CancellationToken.None);
+                await _free.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            await connection.CancelAsync();
-            await _reader.AbandonReadAheadAsync();
+            await connection.CancelAsync().ConfigureAwait(false);
+            await _reader.AbandonReadAheadAsync().ConfigureAwait(false);
         }
     }
 
@@ -76,7 +76,7 @@ internal sealed class NbdConnection : IDisposable
         var cancellationToken = connection.Token;
         while (true)
         {
-            if (!await _reader.TryFillAsync(NbdConstants.RequestHeaderSize, cancellationToken))
+            if (!await _reader.TryFillAsync(NbdConstants.RequestHeaderSize, cancellationToken).ConfigureAwait(false))
             {
                 return Ending.HungUp;
             }
@@ -88,7 +88,7 @@ internal sealed class NbdConnection : IDisposable
             }
 
             var payload = header.Command == NbdCommand.Write ? header.Length : 0;
-            var request = await WhileListeningAsync(_free.Reader.ReadAsync(cancellationToken), Recycle, payload, connection);
+            var request = await WhileListeningAsync(_free.Reader.ReadAsync(cancellationToken), Recycle, payload, connection).ConfigureAwait(false);
             if (request is null)
             {
                 return Ending.HungUp;
@@ -98,7 +98,7 @@ internal sealed class NbdConnection : IDisposable
             try
             {
                 (request.Command, request.Flags, request.Handle, request.Offset, request.Length) = header;
-                if (!await PrepareAsync(request, connection))
+                if (!await PrepareAsync(request, connection).ConfigureAwait(false))
                 {
                     return Ending.HungUp;
                 }
@@ -150,7 +150,7 @@ internal sealed class NbdConnection : IDisposable
         {
             var payload = request.Command == NbdCommand.Write ? request.Length : 0;
             var buffer = await WhileListeningAsync(
-                _budget.RentAsync(request.Length, connection.Token), _budget.Return, payload, connection);
+                _budget.RentAsync(request.Length, connection.Token), _budget.Return, payload, connection).ConfigureAwait(false);
             if (buffer is null)
             {
                 return false;
@@ -162,7 +162,7 @@ internal sealed class NbdConnection : IDisposable
         if (request.Command == NbdCommand.Write)
         {
             // The payload is consumed whatever the verdict, so the next request header is found.
-            await _reader.ReadExactlyAsync(request.Data, connection.Token);
+            await _reader.ReadExactlyAsync(request.Data, connection.Token).ConfigureAwait(false);
         }
 
         return true;
@@ -177,13 +177,13 @@ internal sealed class NbdConnection : IDisposable
     {
         if (wait.IsCompleted)
         {
-            return await wait;
+            return await wait.ConfigureAwait(false);
         }
 
         var waiting = wait.AsTask();
         while (!waiting.IsCompleted && _reader.ReadAhead(connection.Token) is { } readAhead)
         {
-            if (await Task.WhenAny(waiting, readAhead) == waiting)
+            if (await Task.WhenAny(waiting, readAhead).ConfigureAwait(false) == waiting)
             {
                 break;
             }
@@ -191,11 +191,11 @@ internal sealed class NbdConnection : IDisposable
             bool open;
             try
             {
-                open = await _reader.AbsorbReadAheadAsync();
+                open = await _reader.AbsorbReadAheadAsync().ConfigureAwait(false);
             }
             catch
             {
-                await AbandonAsync(waiting, giveBack, connection);
+                await AbandonAsync(waiting, giveBack, connection).ConfigureAwait(false);
                 throw;
             }
 
@@ -207,12 +207,12 @@ internal sealed class NbdConnection : IDisposable
                     break;
                 }
 
-                await AbandonAsync(waiting, giveBack, connection);
+                await AbandonAsync(waiting, giveBack, connection).ConfigureAwait(false);
                 return null;
             }
         }
 
-        return await waiting;
+        return await waiting.ConfigureAwait(false);
     }
 
     /// <summary>True when the bytes received and not yet read hold an NBD_CMD_DISC after the current request.</summary>
@@ -237,10 +237,10 @@ internal sealed class NbdConnection : IDisposable
 
     private static async Task AbandonAsync<T>(Task<T> waiting, Action<T> giveBack, CancellationTokenSource connection)
     {
-        await connection.CancelAsync();
+        await connection.CancelAsync().ConfigureAwait(false);
         try
         {
-            giveBack(await waiting);
+            giveBack(await waiting.ConfigureAwait(false));
         }
         catch (OperationCanceledException)
         {
@@ -265,10 +265,10 @@ internal sealed class NbdConnection : IDisposable
         {
             if (request.Error == Errno.None)
             {
-                request.Error = await ExecuteAsync(request, cancellationToken);
+                request.Error = await ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
             }
 
-            await ReplyAsync(request, cancellationToken);
+            await ReplyAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
@@ -277,7 +277,7 @@ internal sealed class NbdConnection : IDisposable
         catch (Exception)
         {
             // Replies can no longer be sent: stop reading too.
-            await connection.CancelAsync();
+            await connection.CancelAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -292,23 +292,23 @@ internal sealed class NbdConnection : IDisposable
             switch (request.Command)
             {
                 case NbdCommand.Read:
-                    await _source.ReadAsync((long)request.Offset, request.Data, cancellationToken);
+                    await _source.ReadAsync((long)request.Offset, request.Data, cancellationToken).ConfigureAwait(false);
                     _export.NoteRead((int)request.Length);
                     break;
                 case NbdCommand.Write:
-                    await _source.WriteAsync((long)request.Offset, request.Data, cancellationToken);
+                    await _source.WriteAsync((long)request.Offset, request.Data, cancellationToken).ConfigureAwait(false);
                     if ((request.Flags & NbdCommandFlags.Fua) != 0)
                     {
-                        await _source.FlushAsync(cancellationToken);
+                        await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
                     }
 
                     _export.NoteWrite((int)request.Length);
                     break;
                 case NbdCommand.Flush:
-                    await _source.FlushAsync(cancellationToken);
+                    await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
                     break;
                 case NbdCommand.Trim:
-                    await _source.TrimAsync((long)request.Offset, request.Length, cancellationToken);
+                    await _source.TrimAsync((long)request.Offset, request.Length, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     return Errno.EINVAL;
@@ -332,16 +332,16 @@ internal sealed class NbdConnection : IDisposable
             _ => NbdReplyHeaders.Simple(request, withData: isRead && request.Error == Errno.None),
         };
 
-        await _writeLock.WaitAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _stream.WriteAsync(request.Buffer.AsMemory(start, length), cancellationToken);
+            await _stream.WriteAsync(request.Buffer.AsMemory(start, length), cancellationToken).ConfigureAwait(false);
             if (length > NbdRequest.HeaderRoom)
             {
                 // A socket keeps the memory of its last send until its next one: a client that goes quiet after a 32 MiB
                 // reply kept that buffer alive outside the budget (64 such clients: 2 GiB wanted, OutOfMemoryException
                 // under the service's 256 MiB heap limit). An empty send makes it let go.
-                await _stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken);
+                await _stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -34,9 +34,9 @@ internal sealed class NbdHandshake
         BinaryPrimitives.WriteUInt64BigEndian(greeting.AsSpan(8), NbdConstants.OptionMagic);
         BinaryPrimitives.WriteUInt16BigEndian(
             greeting.AsSpan(16), NbdConstants.HandshakeFixedNewstyle | NbdConstants.HandshakeNoZeroes);
-        await _stream.WriteAsync(greeting, cancellationToken);
+        await _stream.WriteAsync(greeting, cancellationToken).ConfigureAwait(false);
 
-        if (!await _reader.TryFillAsync(4, cancellationToken))
+        if (!await _reader.TryFillAsync(4, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
@@ -50,7 +50,7 @@ internal sealed class NbdHandshake
         _noZeroes = (clientFlags & NbdConstants.ClientNoZeroes) != 0;
         while (true)
         {
-            if (!await _reader.TryFillAsync(16, cancellationToken))
+            if (!await _reader.TryFillAsync(16, cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -68,8 +68,8 @@ internal sealed class NbdHandshake
                 return null;
             }
 
-            var data = (await _reader.ReadAsync((int)length, cancellationToken)).ToArray();
-            var outcome = await HandleOptionAsync(option, data, cancellationToken);
+            var data = (await _reader.ReadAsync((int)length, cancellationToken).ConfigureAwait(false)).ToArray();
+            var outcome = await HandleOptionAsync(option, data, cancellationToken).ConfigureAwait(false);
             if (outcome.Done)
             {
                 return outcome.Result;
@@ -83,31 +83,31 @@ internal sealed class NbdHandshake
         switch (option)
         {
             case NbdOption.ExportName:
-                return (true, await ExportNameAsync(data, cancellationToken));
+                return (true, await ExportNameAsync(data, cancellationToken).ConfigureAwait(false));
             case NbdOption.Abort:
-                await ReplyAsync(option, NbdOptionReply.Ack, [], cancellationToken);
+                await ReplyAsync(option, NbdOptionReply.Ack, [], cancellationToken).ConfigureAwait(false);
                 return (true, null);
             case NbdOption.List:
-                await ListAsync(data, cancellationToken);
+                await ListAsync(data, cancellationToken).ConfigureAwait(false);
                 return (false, null);
             case NbdOption.StructuredReply:
                 if (data.Length != 0)
                 {
-                    await ReplyAsync(option, NbdOptionReply.ErrInvalid, [], cancellationToken);
+                    await ReplyAsync(option, NbdOptionReply.ErrInvalid, [], cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     _structuredReplies = true;
-                    await ReplyAsync(option, NbdOptionReply.Ack, [], cancellationToken);
+                    await ReplyAsync(option, NbdOptionReply.Ack, [], cancellationToken).ConfigureAwait(false);
                 }
 
                 return (false, null);
             case NbdOption.Info:
             case NbdOption.Go:
-                var export = await InfoAsync(option, data, cancellationToken);
+                var export = await InfoAsync(option, data, cancellationToken).ConfigureAwait(false);
                 return option == NbdOption.Go && export is not null ? (true, export) : (false, null);
             default:
-                await ReplyAsync(option, NbdOptionReply.ErrUnsupported, [], cancellationToken);
+                await ReplyAsync(option, NbdOptionReply.ErrUnsupported, [], cancellationToken).ConfigureAwait(false);
                 return (false, null);
         }
     }
@@ -124,7 +124,7 @@ internal sealed class NbdHandshake
         var reply = new byte[_noZeroes ? 10 : 134];
         BinaryPrimitives.WriteInt64BigEndian(reply, export.Source.Size);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), (ushort)negotiated.Flags);
-        await _stream.WriteAsync(reply, cancellationToken);
+        await _stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
         return negotiated;
     }
 
@@ -132,7 +132,7 @@ internal sealed class NbdHandshake
     {
         if (data.Length != 0)
         {
-            await ReplyAsync(NbdOption.List, NbdOptionReply.ErrInvalid, [], cancellationToken);
+            await ReplyAsync(NbdOption.List, NbdOptionReply.ErrInvalid, [], cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -142,23 +142,23 @@ internal sealed class NbdHandshake
             var entry = new byte[4 + encoded.Length];
             BinaryPrimitives.WriteInt32BigEndian(entry, encoded.Length);
             encoded.CopyTo(entry, 4);
-            await ReplyAsync(NbdOption.List, NbdOptionReply.Server, entry, cancellationToken);
+            await ReplyAsync(NbdOption.List, NbdOptionReply.Server, entry, cancellationToken).ConfigureAwait(false);
         }
 
-        await ReplyAsync(NbdOption.List, NbdOptionReply.Ack, [], cancellationToken);
+        await ReplyAsync(NbdOption.List, NbdOptionReply.Ack, [], cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<NegotiatedExport?> InfoAsync(NbdOption option, byte[] data, CancellationToken cancellationToken)
     {
         if (!TryParseInfoRequest(data, out var name, out var requested))
         {
-            await ReplyAsync(option, NbdOptionReply.ErrInvalid, [], cancellationToken);
+            await ReplyAsync(option, NbdOptionReply.ErrInvalid, [], cancellationToken).ConfigureAwait(false);
             return null;
         }
 
         if (!_exports.TryGetValue(name, out var export))
         {
-            await ReplyAsync(option, NbdOptionReply.ErrUnknown, [], cancellationToken);
+            await ReplyAsync(option, NbdOptionReply.ErrUnknown, [], cancellationToken).ConfigureAwait(false);
             return null;
         }
 
@@ -167,7 +167,7 @@ internal sealed class NbdHandshake
         BinaryPrimitives.WriteUInt16BigEndian(info, (ushort)NbdInfo.Export);
         BinaryPrimitives.WriteInt64BigEndian(info.AsSpan(2), export.Source.Size);
         BinaryPrimitives.WriteUInt16BigEndian(info.AsSpan(10), (ushort)negotiated.Flags);
-        await ReplyAsync(option, NbdOptionReply.Info, info, cancellationToken);
+        await ReplyAsync(option, NbdOptionReply.Info, info, cancellationToken).ConfigureAwait(false);
 
         // Block sizes are always sent: they carry the 32 MiB maximum the server enforces.
         var sizes = new byte[14];
@@ -175,20 +175,20 @@ internal sealed class NbdHandshake
         BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(2), MinimumBlockSize);
         BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(6), PreferredBlockSize);
         BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(10), NbdConstants.MaxPayload);
-        await ReplyAsync(option, NbdOptionReply.Info, sizes, cancellationToken);
+        await ReplyAsync(option, NbdOptionReply.Info, sizes, cancellationToken).ConfigureAwait(false);
 
         if (requested.Contains(NbdInfo.Name))
         {
-            await ReplyAsync(option, NbdOptionReply.Info, TextInfo(NbdInfo.Name, export.Name), cancellationToken);
+            await ReplyAsync(option, NbdOptionReply.Info, TextInfo(NbdInfo.Name, export.Name), cancellationToken).ConfigureAwait(false);
         }
 
         if (requested.Contains(NbdInfo.Description) && export.Description is not null)
         {
             await ReplyAsync(
-                option, NbdOptionReply.Info, TextInfo(NbdInfo.Description, export.Description), cancellationToken);
+                option, NbdOptionReply.Info, TextInfo(NbdInfo.Description, export.Description), cancellationToken).ConfigureAwait(false);
         }
 
-        await ReplyAsync(option, NbdOptionReply.Ack, [], cancellationToken);
+        await ReplyAsync(option, NbdOptionReply.Ack, [], cancellationToken).ConfigureAwait(false);
         return negotiated;
     }
 
@@ -272,6 +272,6 @@ internal sealed class NbdHandshake
         BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(12), (uint)type);
         BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(16), data.Length);
         data.CopyTo(reply, 20);
-        await _stream.WriteAsync(reply, cancellationToken);
+        await _stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
     }
 }

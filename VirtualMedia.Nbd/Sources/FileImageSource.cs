@@ -78,7 +78,7 @@ public sealed partial class FileImageSource : IImageSource, IDisposable
     {
         while (!buffer.IsEmpty)
         {
-            var read = await RandomAccess.ReadAsync(_handle, buffer, offset, cancellationToken);
+            var read = await RandomAccess.ReadAsync(_handle, buffer, offset, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 // The file shrank under us: the rest reads as zeroes rather than stale bytes.
