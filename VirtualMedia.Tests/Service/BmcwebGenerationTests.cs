@@ -17,7 +17,7 @@ public sealed class BmcwebGenerationTests : NginxServiceFixture
     /// Well within bmcweb's own D-Bus timeout (25 s). That the reply does not wait for the writer's close is proven by
     /// the outcome itself: a service waiting for it answers a held-open pipe InvalidArgs after its 5-s secret deadline.
     /// </summary>
-    private static readonly TimeSpan ReplyBound = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ReplyBound = Patience.Scale(TimeSpan.FromSeconds(10));
 
     private const int ImageBytes = 2 * 1024 * 1024 + 512;
     private string _imageSha = null!;
