@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using VirtualMedia.DBus;
+using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.Slots;
+
+namespace VirtualMedia.Service.Bus;
+
+/// <summary>The interface of a slot's mode: its own Mount, and the Unmount and Completion both modes share.</summary>
+internal abstract class ModeInterface
+{
+    /// <summary>Serves the mode's methods for <paramref name="slot"/>.</summary>
+    protected ModeInterface(Slot slot) => Slot = slot;
+
+    /// <summary>The slot the methods act on.</summary>
+    protected Slot Slot { get; }
+
+    /// <summary>The interface for <paramref name="slot"/>'s mode (<see cref="SlotConfiguration.Mode"/>).</summary>
+    public static ModeInterface For(Slot slot, ILogger logger) =>
+        slot.Configuration.Mode == SlotMode.Legacy ? new LegacyModeInterface(slot, logger) : new ProxyModeInterface(slot);
+
+    /// <summary>Describes the interface: Mount, then Unmount and Completion.</summary>
+    public DBusInterface Build() => AddMount(new DBusInterface(VirtualMediaNames.ModeInterface(Slot.Configuration.Mode)))
+        .AddMethod("Unmount", string.Empty, "b", UnmountAsync, [], ["Result"])
+        .AddSignal("Completion", "i", "Result");
+
+    /// <summary>The reply every method gives once it has done its part: <c>true</c>.</summary>
+    protected static MessageBody True()
+    {
+        var reply = MethodCall.CreateReply("b");
+        reply.WriteBool(true);
+        return reply;
+    }
+
+    /// <summary>Adds the mode's Mount method (or methods) to <paramref name="modeInterface"/>.</summary>
+    protected abstract DBusInterface AddMount(DBusInterface modeInterface);
+
+    private async ValueTask<MessageBody?> UnmountAsync(MethodCall call, CancellationToken cancellationToken)
+    {
+        await Slot.UnmountAsync();
+        return True();
+    }
+}
