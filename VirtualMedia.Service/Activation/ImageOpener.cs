@@ -99,7 +99,7 @@ public sealed class ImageOpener : IImageOpener
         };
         // The password becomes a string only here, where HttpClient needs one; the secret's own bytes are wiped after the Mount.
         var credentials = secret.IsEmpty ? null : new NetworkCredential(secret.User, Encoding.UTF8.GetString(secret.Password));
-        var source = await _factory.CreateAsync(url.Published, options, credentials, cancellationToken);
+        var source = await _factory.CreateAsync(url, options, credentials, cancellationToken);
         return new PreparedImage(source, null) { Watch = watch };
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.ImageSources;
 
@@ -77,8 +78,9 @@ public static class ServeCommand
         try
         {
             var credentials = await ReadCredentialsAsync(user, passwordFile, cancellationToken);
+            var image = ImageUrl.FromCommandLine(url);
             await using var source = await new ImageSourceFactory(loggerFactory.CreateLogger<ImageSourceFactory>())
-                .CreateAsync(url, options, credentials, cancellationToken);
+                .CreateAsync(image, options, credentials, cancellationToken);
             var export = new NbdExport(source);
             var server = new NbdServer(export, new NbdServerOptions
             {
@@ -89,7 +91,7 @@ public static class ServeCommand
             {
                 logger.LogInformation(
                     "Serving {Url} ({Size} bytes, {Mode}) on {Socket}",
-                    UrlRedaction.Redact(url),
+                    image.ForLog,
                     source.Size,
                     source.IsWritable ? "read-write" : "read-only",
                     socketPath);

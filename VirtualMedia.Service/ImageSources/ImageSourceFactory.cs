@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources.Files;
 using VirtualMedia.Service.ImageSources.Http;
 
@@ -21,39 +22,43 @@ public sealed class ImageSourceFactory
     /// <summary>Probes <paramref name="url"/> (within <see cref="ImageSourceOptions.ProbeTimeout"/>) and returns a
     /// source for it. Credentials in the URL's user info are used when <paramref name="credentials"/> is null.</summary>
     public async Task<IImageSource> CreateAsync(
-        string url, ImageSourceOptions options, NetworkCredential? credentials, CancellationToken cancellationToken)
+        ImageUrl url, ImageSourceOptions options, NetworkCredential? credentials, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(url);
         ArgumentNullException.ThrowIfNull(options);
-        var shown = UrlRedaction.Redact(url);
-        if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri)
-            || shown.StartsWith('<'))
-        {
-            throw new ImageSourceException(Errno.EINVAL, $"{shown}: not a valid image URL");
-        }
-
+        var uri = url.Uri;
         credentials ??= FromUserInfo(uri);
-        switch (uri.Scheme)
+        switch (url.Scheme)
         {
-            case "https":
+            case ImageScheme.Https:
                 return await OpenHttpAsync(uri, options, credentials, cancellationToken);
-            case "http":
+            case ImageScheme.Http:
                 if (!options.AllowHttp)
                 {
-                    throw new ImageSourceException(Errno.ENOTSUP, $"{shown}: plain http:// is disabled");
+                    throw new ImageSourceException(Errno.ENOTSUP, $"{url.ForLog}: plain http:// is disabled");
                 }
 
                 if (credentials is not null)
                 {
-                    throw new ImageSourceException(Errno.EPERM, $"{shown}: refusing to send credentials over plain http://");
+                    throw new ImageSourceException(Errno.EPERM, $"{url.ForLog}: refusing to send credentials over plain http://");
                 }
 
                 return await OpenHttpAsync(uri, options, null, cancellationToken);
-            case "file":
+            case ImageScheme.File:
                 return ImageDirectoryPolicy.Open(uri, options.ImageDirectory, options.Writable);
             default:
-                throw new ImageSourceException(Errno.ENOTSUP, $"{shown}: the {uri.Scheme}:// scheme is not supported here");
+                throw NotSupportedHere(uri);
         }
     }
+
+    /// <summary>The refusal of text that is not a URL (only <c>serve</c>'s command line can give one).</summary>
+    internal static ImageSourceException NotAUrl(string? text) =>
+        new(Errno.EINVAL, $"{UrlRedaction.Unparsable(text)}: not a valid image URL");
+
+    /// <summary>The refusal of a scheme this factory does not open: shares go through the share step, and
+    /// <c>serve</c> has none.</summary>
+    internal static ImageSourceException NotSupportedHere(Uri uri) =>
+        new(Errno.ENOTSUP, $"{UrlRedaction.Redact(uri)}: the {uri.Scheme}:// scheme is not supported here");
 
     private async Task<IImageSource> OpenHttpAsync(
         Uri uri, ImageSourceOptions options, NetworkCredential? credentials, CancellationToken cancellationToken)

@@ -1,23 +1,15 @@
+using VirtualMedia.Service.Activation;
+
 namespace VirtualMedia.Service.ImageSources;
 
 /// <summary>Makes image URLs safe to log and to show in errors: no user info, no query (signed URLs carry tokens).</summary>
 public static class UrlRedaction
 {
     /// <summary>Returns <paramref name="url"/> without credentials; unparsable input is not echoed back.</summary>
-    public static string Redact(string? url)
-    {
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            return "<empty URL>";
-        }
+    public static string Redact(string? url) => ImageUrl.TryParseAbsolute(url, out var uri) ? Redact(uri) : Unparsable(url);
 
-        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || uri.IsFile && !url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
-        {
-            return "<malformed URL>";
-        }
-
-        return Redact(uri);
-    }
+    /// <summary>What stands for <paramref name="url"/> when it is not a URL: the text itself may hold anything, a password included.</summary>
+    public static string Unparsable(string? url) => string.IsNullOrWhiteSpace(url) ? "<empty URL>" : "<malformed URL>";
 
     /// <summary>Returns <paramref name="uri"/> without user info and with any query replaced by a marker.</summary>
     public static string Redact(Uri uri)

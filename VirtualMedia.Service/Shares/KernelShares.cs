@@ -23,7 +23,7 @@ public sealed class KernelShares : IShareMounter
     {
         ArgumentNullException.ThrowIfNull(url);
         ArgumentNullException.ThrowIfNull(secret);
-        var shareUrl = ShareUrl.Parse(url.Published);
+        var shareUrl = url.Share;
 
         // The secret's own buffer cannot cross an await; this copy is pinned and wiped like it.
         var password = GC.AllocateArray<byte>(secret.Password.Length, pinned: true);

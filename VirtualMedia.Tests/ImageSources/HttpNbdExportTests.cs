@@ -1,5 +1,6 @@
 using VirtualMedia.Nbd;
 using VirtualMedia.Nbd.Client;
+using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -107,7 +108,7 @@ public sealed class HttpNbdExportTests
     private static async Task<ServedUrl> ServeAsync(string url)
     {
         var source = await new ImageSourceFactory().CreateAsync(
-            url, new ImageSourceOptions { SkipCertificateVerification = true, OutageBudget = TimeSpan.FromSeconds(1) }, null, CancellationToken.None);
+            ImageUrl.FromCommandLine(url), new ImageSourceOptions { SkipCertificateVerification = true, OutageBudget = TimeSpan.FromSeconds(1) }, null, CancellationToken.None);
         var directory = new TempDirectory("vm-nbd");
         var listener = NbdUnixListener.Start(new NbdServer(new NbdExport(source)), directory.Combine("run/nbd.sock"));
         return new ServedUrl(source, listener, directory);

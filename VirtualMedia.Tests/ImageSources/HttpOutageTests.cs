@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -101,7 +102,7 @@ public sealed class HttpOutageTests
 
     private static async Task<IImageSource> OpenAsync(string url, HealthRecorder health) =>
         await new ImageSourceFactory().CreateAsync(
-            url,
+            ImageUrl.FromCommandLine(url),
             new ImageSourceOptions
             {
                 SkipCertificateVerification = true,

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Service.ImageSources.Http;
 using VirtualMedia.Tests.Infrastructure;
@@ -249,6 +250,6 @@ public sealed class HttpRangeSourceTests
         return reads;
     }
 
-    private static Task<IImageSource> OpenAsync(string url, ImageSourceOptions options, NetworkCredential? credentials = null) =>
-        new ImageSourceFactory().CreateAsync(url, options, credentials, CancellationToken.None);
+    private static async Task<IImageSource> OpenAsync(string url, ImageSourceOptions options, NetworkCredential? credentials = null) =>
+        await new ImageSourceFactory().CreateAsync(ImageUrl.FromCommandLine(url), options, credentials, CancellationToken.None);
 }

@@ -1,4 +1,5 @@
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -70,11 +71,11 @@ public sealed class ImageDirectoryPolicyTests
     public async Task FileUrlsAreRefusedWithoutAnImageDirectory()
     {
         var act = () => new ImageSourceFactory().CreateAsync(
-            $"file://{_images}/sub/disk.img", new ImageSourceOptions(), null, CancellationToken.None);
+            ImageUrl.FromCommandLine($"file://{_images}/sub/disk.img"), new ImageSourceOptions(), null, CancellationToken.None);
         (await act.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.ENOTSUP);
     }
 
-    private Task<IImageSource> OpenAsync(string url, bool writable = false) =>
-        new ImageSourceFactory().CreateAsync(
-            url, new ImageSourceOptions { ImageDirectory = _images, Writable = writable }, null, CancellationToken.None);
+    private async Task<IImageSource> OpenAsync(string url, bool writable = false) =>
+        await new ImageSourceFactory().CreateAsync(
+            ImageUrl.FromCommandLine(url), new ImageSourceOptions { ImageDirectory = _images, Writable = writable }, null, CancellationToken.None);
 }

@@ -27,11 +27,11 @@ public sealed class ImageUrlTarget : IFuzzTarget
         }
 
         CheckRedacted(text, Logged);
-        if (Logged(text) is null && ImageUrl.Parse(text).Scheme is ImageScheme.Smb or ImageScheme.Nfs)
+        if (Logged(text) is null && ImageUrl.Parse(text) is { Scheme: ImageScheme.Smb or ImageScheme.Nfs } url)
         {
             try
             {
-                _ = ShareUrl.Parse(text).Display;
+                _ = url.Share.Display;
             }
             catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
             {
