@@ -28,7 +28,7 @@ public sealed class EjectPolicyServiceTests
             r, slotExtra: i => i == 3 ? $"\"EjectPolicy\": \"Timed\", \"EjectTimeout\": {TimedSeconds}" : null));
         await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
         var path = ServiceRig.LegacyPath(3);
-        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+        var image = DiskImage(rig);
         (await rig.GetAsync(path, EjectPolicy, "Policy")).Should().Be("Timed");
         (await rig.GetAsync(path, EjectPolicy, "EjectTimeout")).Should().Be((ushort)TimedSeconds);
         (await rig.GetAsync(path, EjectPolicy, "RemainingEjectTimeout")).Should().Be((ushort)0, "nothing is inserted");
@@ -53,11 +53,11 @@ public sealed class EjectPolicyServiceTests
     [Test]
     public async Task An_OnPowerOff_slot_follows_the_chassis_power_and_is_ejected_when_it_turns_off()
     {
-        await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(r, slotExtra: i => i == 2 ? "\"EjectPolicy\": \"OnPowerOff\"" : null));
+        await using var rig = await StartWithAnOnPowerOffSlotAsync();
         await using var chassis = await ChassisStateStandIn.StartAsync(rig.Bus.Address, ChassisStateStandIn.On);
         await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
         var path = ServiceRig.LegacyPath(2);
-        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+        var image = DiskImage(rig);
         (await rig.GetAsync(path, EjectPolicy, "Policy")).Should().Be("OnPowerOff");
         (await rig.MountWithIntAsync(path, image, false)).Should().BeTrue();
         rig.NextCompletion(path).Should().Be(0);
@@ -91,11 +91,11 @@ public sealed class EjectPolicyServiceTests
     [Test]
     public async Task An_OnPowerOff_slot_whose_host_powers_off_while_mounting_is_ejected_once_mounted()
     {
-        await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(r, slotExtra: i => i == 2 ? "\"EjectPolicy\": \"OnPowerOff\"" : null));
+        await using var rig = await StartWithAnOnPowerOffSlotAsync();
         await using var chassis = await ChassisStateStandIn.StartAsync(rig.Bus.Address, ChassisStateStandIn.On);
         await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
         var path = ServiceRig.LegacyPath(2);
-        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+        var image = DiskImage(rig);
 
         (await rig.MountWithIntAsync(path, image, false)).Should().BeTrue();
         chassis.SetPower(ChassisStateStandIn.Off);
@@ -109,10 +109,10 @@ public sealed class EjectPolicyServiceTests
     [Test]
     public async Task An_OnPowerOff_mount_without_a_chassis_state_service_is_refused_with_ENOTSUP_and_says_why()
     {
-        await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(r, slotExtra: i => i == 2 ? "\"EjectPolicy\": \"OnPowerOff\"" : null));
+        await using var rig = await StartWithAnOnPowerOffSlotAsync();
         await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
         var path = ServiceRig.LegacyPath(2);
-        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+        var image = DiskImage(rig);
 
         var mount = () => rig.MountWithIntAsync(path, image, false);
 
@@ -132,7 +132,7 @@ public sealed class EjectPolicyServiceTests
         await using var rig = await ServiceRig.StartAsync(r => ServiceRig.StandardConfig(
             r, slotExtra: i => i == 3 ? "\"EjectPolicy\": \"Timed\", \"EjectTimeout\": 2" : null));
         await using var logging = await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address);
-        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+        var image = DiskImage(rig);
         (await rig.MountWithIntAsync(ServiceRig.LegacyPath(2), image, false)).Should().BeTrue();
         rig.NextCompletion(ServiceRig.LegacyPath(2)).Should().Be(0);
 
@@ -209,7 +209,7 @@ public sealed class EjectPolicyServiceTests
             r, "\"InactivityTimeout\": 2", slotExtra: i => i == 3 ? "\"EjectPolicy\": \"Timed\", \"EjectTimeout\": 60" : null));
         await using var logging = hung ? await PhosphorLoggingStandIn.StartAsync(rig.Bus.Address, silent: true) : null;
         var path = ServiceRig.LegacyPath(3);
-        var image = "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
+        var image = DiskImage(rig);
 
         for (var round = 0; round < 2; round++)
         {
@@ -244,4 +244,11 @@ public sealed class EjectPolicyServiceTests
         DBusValue.Write(body, "as", Array.Empty<string>());
         rig.Client.EmitSignal(ChassisStateStandIn.Path, "org.freedesktop.DBus.Properties", "PropertiesChanged", body, destination: service);
     }
+
+    /// <summary>The service with Slot_2 under EjectPolicy OnPowerOff.</summary>
+    private static Task<ServiceRig> StartWithAnOnPowerOffSlotAsync() =>
+        ServiceRig.StartAsync(r => ServiceRig.StandardConfig(r, slotExtra: i => i == 2 ? "\"EjectPolicy\": \"OnPowerOff\"" : null));
+
+    /// <summary>A 1 MiB image in the rig's image directory, as a file:// URL.</summary>
+    private static string DiskImage(ServiceRig rig) => "file://" + ServiceRig.WriteImage(rig.ImageDirectory, "disk.img", 1024 * 1024);
 }
