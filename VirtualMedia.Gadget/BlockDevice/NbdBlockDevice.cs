@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Gadget.BlockDevice;
 
@@ -57,7 +58,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
         if (SizeBytes > 0)
         {
             throw new KernelException(
-                $"{Device} is in use: another NBD client is attached to it ({SizeBytes} bytes)", KernelException.Ebusy);
+                $"{Device} is in use: another NBD client is attached to it ({SizeBytes} bytes)", Errno.EBUSY);
         }
     }
 
@@ -81,7 +82,7 @@ public sealed class NbdBlockDevice : IAsyncDisposable
             if (clock.Elapsed > StaleDisconnectLimit)
             {
                 throw new KernelException(
-                    $"{Device} still has a connection {StaleDisconnectLimit.TotalSeconds:0} s after the disconnect", KernelException.Ebusy);
+                    $"{Device} still has a connection {StaleDisconnectLimit.TotalSeconds:0} s after the disconnect", Errno.EBUSY);
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -168,14 +169,14 @@ public sealed class NbdBlockDevice : IAsyncDisposable
             if (client.Exited.IsCompleted)
             {
                 throw new KernelException(
-                    $"nbd-client exited with {await client.Exited.ConfigureAwait(false)} before {Device} was ready", KernelException.Eio);
+                    $"nbd-client exited with {await client.Exited.ConfigureAwait(false)} before {Device} was ready", Errno.EIO);
             }
 
             if (clock.Elapsed > timeout)
             {
                 throw new KernelException(
                     $"{Device} had no size after {timeout.TotalSeconds:0} s: the NBD server did not answer",
-                    KernelException.Etimedout);
+                    Errno.ETIMEDOUT);
             }
 
             await Task.WhenAny(Task.Delay(delay, cancellationToken), client.Exited).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Udc;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Gadget.ConfigFs;
 
@@ -179,7 +180,7 @@ public sealed class GadgetComposer
                     _kernel.Files.WriteAttribute(Path.Combine(dir, "UDC"), udc);
                     return udc;
                 }
-                catch (KernelException e) when (e.Errno == KernelException.Ebusy)
+                catch (KernelException e) when (e.Errno == Errno.EBUSY)
                 {
                     _logger.LogWarning("UDC {Udc} was taken meanwhile; trying another", udc);
                     refused.Add(udc);

@@ -1,4 +1,5 @@
 using System.Text;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Gadget.Kernel;
 
@@ -47,20 +48,9 @@ public sealed class KernelFiles : IKernelFiles
         {
             action();
         }
-        catch (IOException e) when (e is not KernelException)
+        catch (Exception e) when (e is IOException and not KernelException or UnauthorizedAccessException)
         {
-            // On Linux .NET keeps the raw errno in HResult for errors it has no special type for.
-            var errno = e switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => KernelException.Enoent,
-                _ when e.HResult is > 0 and < 4096 => e.HResult,
-                _ => KernelException.Eio,
-            };
-            throw new KernelException($"cannot {what} {path}: {e.Message}", errno, e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new KernelException($"cannot {what} {path}: {e.Message}", KernelException.Eacces, e);
+            throw new KernelException($"cannot {what} {path}: {e.Message}", SystemErrno.FromException(e), e);
         }
     }
 }

@@ -1,4 +1,5 @@
 using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Gadget.Sandbox;
 
@@ -79,7 +80,7 @@ public sealed class SandboxKernelFiles(KernelPaths paths) : IKernelFiles
         }
         else if (name is "ro" or "cdrom" && File.ReadAllText(Path.Combine(dir, "file")).Trim().Length > 0)
         {
-            throw new IOException("Device or resource busy", KernelException.Ebusy);
+            throw new IOException("Device or resource busy", (int)Errno.EBUSY);
         }
 
         File.WriteAllText(path, value.Length > 0 ? value + "\n" : "\n");
@@ -96,7 +97,7 @@ public sealed class SandboxKernelFiles(KernelPaths paths) : IKernelFiles
     {
         if (!Path.Exists(Path.Combine(paths.UdcClass, udc)) && !IsVhubPort(udc))
         {
-            throw new IOException("No such device", KernelException.Enodev);
+            throw new IOException("No such device", (int)Errno.ENODEV);
         }
 
         var holders = Directory.EnumerateDirectories(paths.GadgetRoot)
@@ -105,7 +106,7 @@ public sealed class SandboxKernelFiles(KernelPaths paths) : IKernelFiles
             .Where(f => f.Bound == udc || (PathsEqual(f.File, attribute) && f.Bound.Length > 0));
         if (holders.Any())
         {
-            throw new IOException("Device or resource busy", KernelException.Ebusy);
+            throw new IOException("Device or resource busy", (int)Errno.EBUSY);
         }
     }
 

@@ -1,4 +1,5 @@
 using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Gadget.Udc;
 
@@ -36,14 +37,14 @@ public sealed class UdcPicker(KernelPaths paths)
         {
             throw new KernelException(
                 $"no USB device controller: neither a virtual hub under {paths.PlatformDevices} nor entries in {paths.UdcClass}",
-                KernelException.Enodev);
+                Errno.ENODEV);
         }
 
         var used = InUse(vhub, candidates);
         return candidates.FirstOrDefault(c => !used.Contains(c) && exclude?.Contains(c) != true)
             ?? throw new KernelException(
                 $"every USB device controller is in use ({string.Join(", ", candidates)}): eject another medium first",
-                KernelException.Ebusy);
+                Errno.EBUSY);
     }
 
     private List<string> Candidates(string? vhub)

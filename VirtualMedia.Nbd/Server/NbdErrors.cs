@@ -5,14 +5,7 @@ internal static class NbdErrors
 {
     public static Errno FromException(Exception exception)
     {
-        var errno = exception switch
-        {
-            ImageSourceException source => source.Errno,
-            OperationCanceledException => Errno.ESHUTDOWN,
-            // On Unix, .NET puts the raw errno into HResult of the IOExceptions it has no special type for.
-            IOException io when Enum.IsDefined((Errno)io.HResult) => (Errno)io.HResult,
-            _ => Errno.EIO,
-        };
+        var errno = exception is OperationCanceledException ? Errno.ESHUTDOWN : SystemErrno.FromException(exception);
         return ToProtocol(errno);
     }
 

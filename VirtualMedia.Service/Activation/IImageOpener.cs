@@ -1,4 +1,5 @@
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -9,6 +10,6 @@ public interface IImageOpener
     /// Checks that the scheme is enabled, the server answers, TLS verifies, the credentials are accepted,
     /// Range works and the size is known, then returns the open image.
     /// </summary>
-    /// <exception cref="VirtualMedia.DBus.DBusErrnoException">A check failed; the errno and message go back to the caller.</exception>
+    /// <exception cref="VirtualMedia.Service.Errors.MediaException">A check failed; the errno and message go back to the caller.</exception>
     Task<PreparedImage> OpenAsync(string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken);
 }

@@ -1,11 +1,14 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using VirtualMedia.DBus;
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Service.ImageSources.Files;
+using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -50,7 +53,7 @@ public sealed class ImageOpener : IImageOpener
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _ = CloseWhenDoneAsync(opening);
-            throw new DBusErrnoException(Errno.ETIMEDOUT, $"{url.ForLog}: the checks did not finish within the slot's Timeout ({seconds} s)");
+            throw new MediaException(Errno.ETIMEDOUT, $"{url.ForLog}: the checks did not finish within the slot's Timeout ({seconds} s)");
         }
     }
 

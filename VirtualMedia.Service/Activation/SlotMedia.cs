@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -19,8 +20,8 @@ public sealed class SlotMedia : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>The first teardown step that failed, as an errno; 0 when all went well.</summary>
-    public int TeardownErrno { get; private set; }
+    /// <summary>The first teardown step that failed, as an errno; <see cref="Errno.None"/> when all went well.</summary>
+    public Errno TeardownErrno { get; private set; }
 
     /// <summary>Exit code of the NBD client once teardown detached it; null before.</summary>
     public int? ClientExitCode { get; private set; }
@@ -81,9 +82,9 @@ public sealed class SlotMedia : IAsyncDisposable
         catch (Exception e)
         {
             _logger.LogError("{Slot}: could not {What}: {Reason}", _slot, what, e.Message);
-            if (TeardownErrno == 0)
+            if (TeardownErrno == Errno.None)
             {
-                TeardownErrno = e is IOException { HResult: > 0 and < 4096 } io ? io.HResult : VirtualMedia.DBus.Errno.EIO;
+                TeardownErrno = Failures.ErrnoOf(e);
             }
         }
     }

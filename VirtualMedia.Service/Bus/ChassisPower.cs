@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VirtualMedia.DBus;
 using VirtualMedia.Service.Ejection;
+using VirtualMedia.Service.Errors;
 
 namespace VirtualMedia.Service.Bus;
 
@@ -89,7 +90,7 @@ public sealed class ChassisPower : IHostPower, IAsyncDisposable
             var reason = e is DBusErrorException { ErrorName: DBusErrorNames.ServiceUnknown or DBusErrorNames.NameHasNoOwner }
                 ? $"no chassis state service ({Service}) is on the bus"
                 : $"the chassis state service ({Service}) did not tell the power state: {e.Message}";
-            throw new DBusErrnoException(Errno.ENOTSUP, $"EjectPolicy OnPowerOff follows the host's power, but {reason}");
+            throw new MediaException(VirtualMedia.Nbd.Errno.ENOTSUP, $"EjectPolicy OnPowerOff follows the host's power, but {reason}");
         }
     }
 

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using VirtualMedia.DBus;
-using VirtualMedia.Service.Activation;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Slots;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Bus;
 
@@ -19,8 +21,8 @@ internal sealed class LegacyModeInterface : ModeInterface
     /// <inheritdoc />
     protected override DBusInterface AddMount(DBusInterface modeInterface) => modeInterface
         // bmcweb since Feb 2025 sends "sbh"; older ones "sbv" (v holding i -1 or h). Introspection shows the first.
-        .AddMethod("Mount", "sbh", "b", MountWithFdAsync, ["ImageURL", "ReadWrite", "FileDescriptor"], ["Result"])
-        .AddMethod("Mount", "sbv", "b", MountWithVariantAsync, ["ImageURL", "ReadWrite", "FileDescriptor"], ["Result"]);
+        .AddMethod("Mount", "sbh", "b", Answering(MountWithFdAsync), ["ImageURL", "ReadWrite", "FileDescriptor"], ["Result"])
+        .AddMethod("Mount", "sbv", "b", Answering(MountWithVariantAsync), ["ImageURL", "ReadWrite", "FileDescriptor"], ["Result"]);
 
     private async ValueTask<MessageBody?> MountWithFdAsync(MethodCall call, CancellationToken cancellationToken)
     {
@@ -66,9 +68,9 @@ internal sealed class LegacyModeInterface : ModeInterface
         {
             secret = pipe is null ? MountSecret.None : await MountSecret.ReadAsync(pipe, SecretTimeout, cancellationToken);
         }
-        catch (DBusErrnoException e)
+        catch (MediaException e)
         {
-            _logger.LogError("{Slot}: mount refused: {Reason}", Slot.Name, e.ErrorMessage);
+            _logger.LogError("{Slot}: mount refused: {Reason}", Slot.Name, e.Message);
             throw;
         }
 
@@ -78,9 +80,9 @@ internal sealed class LegacyModeInterface : ModeInterface
             {
                 image = ImageUrl.Parse(url);
             }
-            catch (DBusErrnoException e)
+            catch (MediaException e)
             {
-                _logger.LogError("{Slot}: mount refused: {Reason}", Slot.Name, e.ErrorMessage);
+                _logger.LogError("{Slot}: mount refused: {Reason}", Slot.Name, e.Message);
                 throw;
             }
 

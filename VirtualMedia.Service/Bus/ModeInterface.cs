@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VirtualMedia.DBus;
 using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Slots;
 
 namespace VirtualMedia.Service.Bus;
@@ -20,7 +21,7 @@ internal abstract class ModeInterface
 
     /// <summary>Describes the interface: Mount, then Unmount and Completion.</summary>
     public DBusInterface Build() => AddMount(new DBusInterface(VirtualMediaNames.ModeInterface(Slot.Configuration.Mode)))
-        .AddMethod("Unmount", string.Empty, "b", UnmountAsync, [], ["Result"])
+        .AddMethod("Unmount", string.Empty, "b", Answering(UnmountAsync), [], ["Result"])
         .AddSignal("Completion", "i", "Result");
 
     /// <summary>The reply every method gives once it has done its part: <c>true</c>.</summary>
@@ -30,6 +31,22 @@ internal abstract class ModeInterface
         reply.WriteBool(true);
         return reply;
     }
+
+    /// <summary>
+    /// <paramref name="handler"/> with the domain's refusals made D-Bus errors: the one place a
+    /// <see cref="MediaException"/> becomes the errno-named error sd-bus clients read back.
+    /// </summary>
+    protected static MethodHandler Answering(MethodHandler handler) => async (call, cancellationToken) =>
+    {
+        try
+        {
+            return await handler(call, cancellationToken);
+        }
+        catch (MediaException e)
+        {
+            throw new DBusErrnoException((int)e.Errno, e.Message);
+        }
+    };
 
     /// <summary>Adds the mode's Mount method (or methods) to <paramref name="modeInterface"/>.</summary>
     protected abstract DBusInterface AddMount(DBusInterface modeInterface);

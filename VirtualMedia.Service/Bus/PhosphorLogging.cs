@@ -67,7 +67,7 @@ public sealed class PhosphorLogging : ISlotEvents, IAsyncDisposable
         {
             ["SLOT"] = slotEvent.Slot,
             ["URL"] = slotEvent.Url,
-            ["ERRNO"] = slotEvent.Errno.ToString(CultureInfo.InvariantCulture),
+            ["ERRNO"] = ((int)slotEvent.Errno).ToString(CultureInfo.InvariantCulture),
             ["REASON"] = slotEvent.Kind.ToString(),
         });
     }

@@ -14,7 +14,7 @@ internal sealed class ProxyModeInterface : ModeInterface
 
     /// <inheritdoc />
     protected override DBusInterface AddMount(DBusInterface modeInterface) =>
-        modeInterface.AddMethod("Mount", string.Empty, "b", MountAsync, [], ["Result"]);
+        modeInterface.AddMethod("Mount", string.Empty, "b", Answering(MountAsync), [], ["Result"]);
 
     private async ValueTask<MessageBody?> MountAsync(MethodCall call, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VirtualMedia.DBus;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.Slots;
+using Errno = VirtualMedia.Nbd.Errno;
 
 namespace VirtualMedia.Service.Bus;
 
@@ -12,12 +13,14 @@ namespace VirtualMedia.Service.Bus;
 public sealed class SlotObject : ISlotPublisher, IDisposable
 {
     private readonly Slot _slot;
+    private readonly ILogger _logger;
     private DBusObject? _object;
 
     /// <summary>Describes <paramref name="slot"/>'s object; <see cref="Register"/> publishes it.</summary>
     public SlotObject(Slot slot, ILogger logger)
     {
         _slot = slot;
+        _logger = logger;
         Path = VirtualMediaNames.PathOf(slot.Configuration);
         // bmcweb walks the interfaces in this order and the last to set ConnectedVia wins: Process (Active: "Applet")
         // before MountPoint (ImageURL: "URI"), so a legacy URL mount reads URI and a proxy mount Applet (CONTRACT.md §1).
@@ -28,6 +31,9 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
             PropertiesOf(VirtualMediaNames.EjectPolicy),
         ];
     }
+
+    /// <summary>The slot this object shows.</summary>
+    public Slot Slot => _slot;
 
     /// <summary>The object path.</summary>
     public string Path { get; }
@@ -43,36 +49,47 @@ public sealed class SlotObject : ISlotPublisher, IDisposable
     /// <inheritdoc />
     public ValueTask PropertiesChangedAsync(SlotStatus before, SlotStatus after)
     {
-        if (_object is null)
-        {
-            return ValueTask.CompletedTask;
-        }
-
         // One signal per interface, naming all of its properties that changed.
         var changed = SlotProperty.All.Where(p => p.Differs(Configuration, before, after)).GroupBy(p => p.Interface);
         foreach (var properties in changed)
         {
-            _object.EmitPropertiesChanged(properties.Key, [.. properties.Select(p => p.Name)]);
+            Emit(o => o.EmitPropertiesChanged(properties.Key, [.. properties.Select(p => p.Name)]));
         }
 
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
-    public ValueTask CompletionAsync(int result)
+    public ValueTask CompletionAsync(Errno result)
     {
-        if (_object is not null)
+        Emit(o =>
         {
             var body = MessageBody.Create("i");
-            body.WriteInt32(result);
-            _object.EmitSignal(VirtualMediaNames.ModeInterface(Configuration.Mode), "Completion", body);
-        }
-
+            body.WriteInt32((int)result);
+            o.EmitSignal(VirtualMediaNames.ModeInterface(Configuration.Mode), "Completion", body);
+        });
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public void Dispose() => _object?.Dispose();
+
+    private void Emit(Action<DBusObject> emit)
+    {
+        if (_object is null)
+        {
+            return;
+        }
+
+        try
+        {
+            emit(_object);
+        }
+        catch (Exception e) when (e is DBusException or IOException or ObjectDisposedException)
+        {
+            _logger.LogError("{Slot}: could not publish a change on D-Bus: {Reason}", _slot.Name, e.Message);
+        }
+    }
 
     private DBusInterface PropertiesOf(string name)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using VirtualMedia.DBus;
+using VirtualMedia.Service.Ejection;
 using VirtualMedia.Service.Slots;
 
 namespace VirtualMedia.Service.Bus;
@@ -20,16 +21,38 @@ public sealed class VirtualMediaBus : IAsyncDisposable
         _events = events;
     }
 
+    /// <summary>The system bus's address (DBUS_SYSTEM_BUS_ADDRESS or the standard socket).</summary>
+    public static string SystemBusAddress => DBusAddress.SystemBus;
+
     /// <summary>Completes when the bus connection ends (faulted when it was lost).</summary>
     public Task Completion => _connection.Completion;
 
+    /// <summary>Where each slot publishes its changes: its object.</summary>
+    public ISlotPublisher PublisherOf(Slot slot) => _objects.First(o => ReferenceEquals(o.Slot, slot));
+
+    /// <summary>Where slots report what the operator did not ask for: phosphor-logging.</summary>
+    public ISlotEvents Events => _events;
+
+    /// <summary>The host's power state, for OnPowerOff slots.</summary>
+    public IHostPower Power => _power;
+
     /// <summary>
-    /// Connects to the system bus, registers every slot and only then owns the name, so whoever sees
-    /// the name finds every object.
+    /// Connects to the system bus and registers the ObjectManager and every slot's object; the name comes
+    /// later (<see cref="OwnNameAsync"/>), once the slots are started, so whoever sees the name finds every object working.
+    /// A bus that refuses us is an <see cref="IOException"/>: D-Bus's own errors stay in this layer.
     /// </summary>
-    public static async Task<VirtualMediaBus> StartAsync(IReadOnlyList<Slot> slots, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<VirtualMediaBus> ConnectAsync(IReadOnlyList<Slot> slots, ILogger logger, CancellationToken cancellationToken)
     {
-        var connection = await DBusConnection.ConnectSystemBusAsync(cancellationToken: cancellationToken);
+        DBusConnection connection;
+        try
+        {
+            connection = await DBusConnection.ConnectSystemBusAsync(cancellationToken: cancellationToken);
+        }
+        catch (DBusException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+
         ChassisPower? power = null;
         PhosphorLogging? events = null;
         try
@@ -47,14 +70,12 @@ public sealed class VirtualMediaBus : IAsyncDisposable
             {
                 var slotObject = new SlotObject(slot, logger);
                 slotObject.Register(connection.Objects);
-                slot.Start(slotObject, events, power);
                 objects.Add(slotObject);
             }
 
-            await connection.RequestNameAsync(VirtualMediaNames.Service, cancellationToken: cancellationToken);
             return new VirtualMediaBus(connection, objects, power, events);
         }
-        catch
+        catch (Exception e)
         {
             if (events is not null)
             {
@@ -67,7 +88,25 @@ public sealed class VirtualMediaBus : IAsyncDisposable
             }
 
             await connection.DisposeAsync();
+            if (e is DBusException)
+            {
+                throw new IOException(e.Message, e);
+            }
+
             throw;
+        }
+    }
+
+    /// <summary>Owns the service's well-known name: from now on bmcweb finds the slots.</summary>
+    public async Task OwnNameAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _connection.RequestNameAsync(VirtualMediaNames.Service, cancellationToken: cancellationToken);
+        }
+        catch (DBusException e)
+        {
+            throw new IOException(e.Message, e);
         }
     }
 

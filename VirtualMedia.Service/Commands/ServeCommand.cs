@@ -5,6 +5,7 @@ using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Commands;
 

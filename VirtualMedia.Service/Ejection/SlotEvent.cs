@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.Ejection;
 
@@ -10,9 +11,9 @@ namespace VirtualMedia.Service.Ejection;
 /// <param name="Slot">The slot's name.</param>
 /// <param name="Url">The image URL as logged (credentials and query removed), or a proxy slot's socket.</param>
 /// <param name="Kind">What happened.</param>
-/// <param name="Errno">The errno of a failure; 0 for an ejection by policy or inactivity.</param>
+/// <param name="Errno">The errno of a failure; <see cref="Errno.None"/> for an ejection by policy or inactivity.</param>
 /// <param name="Detail">A few words more (an exit code, a number of seconds), or null.</param>
-public sealed record SlotEvent(string Slot, string Url, SlotEventKind Kind, int Errno, string? Detail = null)
+public sealed record SlotEvent(string Slot, string Url, SlotEventKind Kind, Errno Errno, string? Detail = null)
 {
     /// <summary>False for an ejection the configuration asked for (policy, inactivity); true for every failure.</summary>
     public bool IsFailure => Kind is not (SlotEventKind.TimedEject or SlotEventKind.PowerOffEject or SlotEventKind.InactivityEject);
@@ -34,7 +35,7 @@ public sealed record SlotEvent(string Slot, string Url, SlotEventKind Kind, int 
                 _ => $"removing {Url} failed",
             };
             var detail = Detail is null ? string.Empty : $" ({Detail})";
-            var meaning = Errno == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $": {Marshal.GetPInvokeErrorMessage(Errno)} (errno {Errno})");
+            var meaning = Errno == Errno.None ? string.Empty : string.Create(CultureInfo.InvariantCulture, $": {Marshal.GetPInvokeErrorMessage((int)Errno)} (errno {(int)Errno})");
             return $"Virtual media {Slot}: {what}{detail}{meaning}";
         }
     }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
-using VirtualMedia.DBus;
+using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.Logging;
 using VirtualMedia.Service.Shares;
@@ -49,10 +49,10 @@ public static class ServiceRunner
         {
             // Exit 1, not 78: a bus that is not up yet is worth systemd's restart, unlike a bad configuration.
             var reason = e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused ? "nothing listens there" : e.Message;
-            logger.LogError("Cannot start: cannot connect to the D-Bus system bus {Address}: {Reason}", ConfigurationException.Excerpt(DBusAddress.SystemBus), reason);
+            logger.LogError("Cannot start: cannot connect to the D-Bus system bus {Address}: {Reason}", ConfigurationException.Excerpt(VirtualMediaBus.SystemBusAddress), reason);
             return StartFailed;
         }
-        catch (Exception e) when (e is DBusException or IOException or TimeoutException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or TimeoutException or UnauthorizedAccessException)
         {
             logger.LogError("Cannot start: {Reason}", e.Message);
             return StartFailed;

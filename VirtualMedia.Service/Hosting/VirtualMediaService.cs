@@ -5,7 +5,7 @@ using VirtualMedia.Gadget.Sandbox;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
-using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Shares;
 using VirtualMedia.Service.Slots;
 
 namespace VirtualMedia.Service.Hosting;
@@ -63,7 +63,14 @@ public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             _slots.Add(new Slot(slotConfiguration, _configuration.InactivityTimeoutSeconds, chain, images, _clock, _logger));
         }
 
-        _bus = await VirtualMediaBus.StartAsync(_slots, _logger, cancellationToken);
+        // This service owns the slots' lives: it starts them once their objects are on the bus, and stops them (StopAsync).
+        _bus = await VirtualMediaBus.ConnectAsync(_slots, _logger, cancellationToken);
+        foreach (var slot in _slots)
+        {
+            slot.Start(_bus.PublisherOf(slot), _bus.Events, _bus.Power);
+        }
+
+        await _bus.OwnNameAsync(cancellationToken);
         _ = WatchBusAsync(_bus);
         _logger.LogInformation(
             "Serving {Count} slots ({Slots}) as {Name}", _slots.Count, string.Join(", ", _slots.Select(s => s.Name)), VirtualMediaNames.Service);

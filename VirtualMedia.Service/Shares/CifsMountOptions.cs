@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -37,7 +39,7 @@ public static class CifsMountOptions
         ArgumentNullException.ThrowIfNull(user);
         if (user.Any(c => c == ',' || char.IsControl(c)))
         {
-            throw new DBusErrnoException(Errno.EINVAL, "the user name must not contain a comma or a control character");
+            throw new MediaException(Errno.EINVAL, "the user name must not contain a comma or a control character");
         }
 
         var separator = user.IndexOfAny(['\\', '/']);
@@ -45,12 +47,12 @@ public static class CifsMountOptions
         var name = separator < 0 ? user : user[(separator + 1)..];
         if (domain is not null && (domain.Length == 0 || domain.Length > MaxDomainLength || name.IndexOfAny(['\\', '/']) >= 0))
         {
-            throw new DBusErrnoException(Errno.EINVAL, "the user name must be 'user', 'DOMAIN\\user' or 'DOMAIN/user'");
+            throw new MediaException(Errno.EINVAL, "the user name must be 'user', 'DOMAIN\\user' or 'DOMAIN/user'");
         }
 
         if (Encoding.UTF8.GetByteCount(name) > MaxUserLength)
         {
-            throw new DBusErrnoException(Errno.EINVAL, $"the user name is longer than {MaxUserLength} bytes");
+            throw new MediaException(Errno.EINVAL, $"the user name is longer than {MaxUserLength} bytes");
         }
 
         return (domain, name);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -16,13 +16,13 @@ public static partial class ImageFile
     private const ushort RegularFile = 0x8000;
     private const ushort Directory = 0x4000;
 
-    /// <summary>Returns 0 and the size when <paramref name="path"/> is a regular file openable for reading (and writing when asked), else the errno.</summary>
-    public static (int Errno, long Size) Probe(string path, bool readWrite)
+    /// <summary>Returns <see cref="Errno.None"/> and the size when <paramref name="path"/> is a regular file openable for reading (and writing when asked), else the errno.</summary>
+    public static (Errno Errno, long Size) Probe(string path, bool readWrite)
     {
         Span<byte> buffer = stackalloc byte[StatxBufferSize];
         if (Statx(AtFdCwd, path, 0, StatxType | StatxSize, ref MemoryMarshal.GetReference(buffer)) != 0)
         {
-            return (Marshal.GetLastPInvokeError(), 0);
+            return ((Errno)Marshal.GetLastPInvokeError(), 0);
         }
 
         var mode = BitConverter.ToUInt16(buffer[StatxModeOffset..]);
@@ -35,23 +35,11 @@ public static partial class ImageFile
         {
             // Opening is the only check the server really answers (CIFS modes are synthesized locally).
             using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, readWrite ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite);
-            return (0, RandomAccess.GetLength(handle));
+            return (Errno.None, RandomAccess.GetLength(handle));
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (Errno.EACCES, 0);
-        }
-        catch (FileNotFoundException)
-        {
-            return (Errno.ENOENT, 0);
-        }
-        catch (IOException exception) when (exception.HResult > 0)
-        {
-            return (exception.HResult, 0);
-        }
-        catch (IOException)
-        {
-            return (Errno.EIO, 0);
+            return (SystemErrno.FromException(e), 0);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -10,16 +11,16 @@ public sealed partial class KernelMountSystem : IMountSystem
     private const int UmountNoFollow = 8;
 
     /// <inheritdoc />
-    public int Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data)
+    public Errno Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return data.WithPointer(pointer =>
+        return (Errno)data.WithPointer(pointer =>
             MountNative(source, target, fileSystemType, (nuint)flags, pointer) == 0 ? 0 : Marshal.GetLastPInvokeError());
     }
 
     /// <inheritdoc />
-    public int Unmount(string target, bool detach) =>
-        Umount2Native(target, UmountNoFollow | (detach ? MntDetach : 0)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    public Errno Unmount(string target, bool detach) =>
+        Umount2Native(target, UmountNoFollow | (detach ? MntDetach : 0)) == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
 
     /// <inheritdoc />
     public IReadOnlyList<string> MountPoints() => MountInfo.ParseMountPoints(File.ReadAllText("/proc/self/mountinfo"));

@@ -1,4 +1,6 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -35,7 +37,7 @@ public sealed class KernelShareSupport
         if (!Has(url.FileSystemType))
         {
             var client = url is SmbUrl ? "CIFS/SMB" : "NFS";
-            throw new DBusErrnoException(
+            throw new MediaException(
                 Errno.ENOTSUP,
                 $"cannot mount {url.Display}: this kernel lacks the {client} client ('{url.FileSystemType}' is neither in {_procFileSystems} nor a loadable module)");
         }

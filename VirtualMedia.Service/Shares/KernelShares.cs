@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
-using VirtualMedia.Service.Activation;
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>The legacy activation's share step (<see cref="IShareMounter"/>): <see cref="ShareMounter"/> on this machine's kernel.</summary>
 /// <remarks>
-/// Errors are <see cref="VirtualMedia.DBus.DBusErrnoException"/>s naming the URL without credentials; a kernel without
+/// Errors are <see cref="VirtualMedia.Service.Errors.MediaException"/>s naming the URL without credentials; a kernel without
 /// the CIFS or NFS client (the sandbox) gets ENOTSUP saying so.
 /// </remarks>
 public sealed class KernelShares : IShareMounter

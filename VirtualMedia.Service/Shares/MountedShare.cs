@@ -1,3 +1,5 @@
+using VirtualMedia.Service.Urls;
+
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>A share mounted for one slot, with the image file checked; disposing it unmounts the share and removes its directory.</summary>

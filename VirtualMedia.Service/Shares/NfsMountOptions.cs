@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Shares;
 

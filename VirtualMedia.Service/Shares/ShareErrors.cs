@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -7,7 +9,7 @@ namespace VirtualMedia.Service.Shares;
 public static class ShareErrors
 {
     /// <summary>The error for a failed mount of <paramref name="url"/> with <paramref name="protocol"/> (e.g. <c>SMB 3.1.1 sealed</c>).</summary>
-    public static DBusErrnoException ForMount(ShareUrl url, int errno, string protocol)
+    public static MediaException ForMount(ShareUrl url, Errno errno, string protocol)
     {
         ArgumentNullException.ThrowIfNull(url);
         var smb = url is SmbUrl;
@@ -25,7 +27,7 @@ public static class ShareErrors
             Errno.ETIMEDOUT => $"no answer from host {url.Host}",
             Errno.ECONNREFUSED => $"host {url.Host} refused the connection: no {server} listens there",
             Errno.ECONNRESET => $"the {server} at {url.Host} closed the connection",
-            MountErrno.EPROTONOSUPPORT or Errno.EOPNOTSUPP => $"the {server} at {url.Host} does not offer {protocol}",
+            Errno.EPROTONOSUPPORT or Errno.ENOTSUP => $"the {server} at {url.Host} does not offer {protocol}",
             Errno.ENODEV => $"this kernel lacks the {(smb ? "CIFS/SMB" : "NFS")} client",
             Errno.EROFS => $"the {what} is read-only; mount the image read-only",
             Errno.EINVAL => $"the kernel or the server refused the {protocol} mount options",
@@ -35,16 +37,16 @@ public static class ShareErrors
         {
             reported = Errno.EACCES;
         }
-        else if (errno is MountErrno.EPROTONOSUPPORT or Errno.ENODEV)
+        else if (errno is Errno.EPROTONOSUPPORT or Errno.ENODEV)
         {
             reported = Errno.ENOTSUP;
         }
 
-        return new DBusErrnoException(reported, $"cannot mount {url.Display}: {text}");
+        return new MediaException(reported, $"cannot mount {url.Display}: {text}");
     }
 
     /// <summary>The error for an image file that is missing or unusable inside a mounted share.</summary>
-    public static DBusErrnoException ForImage(ShareUrl url, int errno, bool readWrite)
+    public static MediaException ForImage(ShareUrl url, Errno errno, bool readWrite)
     {
         ArgumentNullException.ThrowIfNull(url);
         var text = errno switch
@@ -64,8 +66,8 @@ public static class ShareErrors
             Errno.EPERM => Errno.EACCES,
             _ => errno,
         };
-        return new DBusErrnoException(reported, $"cannot use {url.Display}: {text}");
+        return new MediaException(reported, $"cannot use {url.Display}: {text}");
     }
 
-    private static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+    private static string Describe(Errno errno) => $"{Marshal.GetPInvokeErrorMessage((int)errno)} (errno {(int)errno})";
 }

@@ -1,4 +1,4 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -12,7 +12,7 @@ namespace VirtualMedia.Service.Shares;
 public static class ShareFallback
 {
     /// <summary>The index of the next attempt after <paramref name="index"/> failed with <paramref name="errno"/>, or -1 to stop.</summary>
-    public static int Next(IReadOnlyList<MountAttempt> attempts, int index, int errno)
+    public static int Next(IReadOnlyList<MountAttempt> attempts, int index, Errno errno)
     {
         ArgumentNullException.ThrowIfNull(attempts);
         if (errno is Errno.ETIMEDOUT or Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.EHOSTDOWN or Errno.ENXIO or Errno.ENODEV)
@@ -27,7 +27,7 @@ public static class ShareFallback
             return sameEverywhere || index + 1 >= attempts.Count ? -1 : index + 1;
         }
 
-        if (errno == MountErrno.EPROTONOSUPPORT || attempts[index].Protocol == "NFSv3")
+        if (errno == Errno.EPROTONOSUPPORT || attempts[index].Protocol == "NFSv3")
         {
             return index + 1 < attempts.Count ? index + 1 : -1;
         }
@@ -37,7 +37,7 @@ public static class ShareFallback
     }
 
     /// <summary>The failure that tells the user most: "version not offered" or "refused" only when nothing better was seen.</summary>
-    public static (int Errno, string Protocol) MostTelling(IReadOnlyList<(int Errno, string Protocol)> failures)
+    public static (Errno Errno, string Protocol) MostTelling(IReadOnlyList<(Errno Errno, string Protocol)> failures)
     {
         ArgumentNullException.ThrowIfNull(failures);
         if (failures.Count == 0)
@@ -45,6 +45,6 @@ public static class ShareFallback
             return (Errno.EIO, "mount");
         }
 
-        return failures.FirstOrDefault(f => f.Errno is not (MountErrno.EPROTONOSUPPORT or Errno.EOPNOTSUPP or Errno.ECONNREFUSED), failures[0]);
+        return failures.FirstOrDefault(f => f.Errno is not (Errno.EPROTONOSUPPORT or Errno.ENOTSUP or Errno.ECONNREFUSED), failures[0]);
     }
 }

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Shares;
 
@@ -37,7 +39,7 @@ public sealed class ShareMounter
         _logger = logger;
     }
 
-    /// <summary>Mounts the share holding <paramref name="url"/>'s image and checks the image; throws <see cref="DBusErrnoException"/> with nothing left mounted.</summary>
+    /// <summary>Mounts the share holding <paramref name="url"/>'s image and checks the image; throws <see cref="MediaException"/> with nothing left mounted.</summary>
     public async Task<MountedShare> MountAsync(string slot, ShareUrl url, ShareCredentials credentials, bool readWrite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -50,7 +52,7 @@ public sealed class ShareMounter
 
         if (_active.ContainsKey(slot))
         {
-            throw new DBusErrnoException(Errno.EBUSY, $"{slot} already has a share mounted");
+            throw new MediaException(Errno.EBUSY, $"{slot} already has a share mounted");
         }
 
         var address = await ResolveAsync(url, cancellationToken);
@@ -70,7 +72,7 @@ public sealed class ShareMounter
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (errno, size) = await Task.Run(() => ImageFile.Probe(Path.Combine(mountPoint, url.PathInMount), readWrite), CancellationToken.None);
-            if (errno != 0)
+            if (errno != Errno.None)
             {
                 throw ShareErrors.ForImage(url, errno, readWrite);
             }
@@ -137,7 +139,7 @@ public sealed class ShareMounter
     {
         if (string.IsNullOrEmpty(slot) || slot is "." or ".." || !slot.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
         {
-            throw new DBusErrnoException(Errno.EINVAL, "a slot name must be letters, digits, '_', '-' or '.'");
+            throw new MediaException(Errno.EINVAL, "a slot name must be letters, digits, '_', '-' or '.'");
         }
     }
 
@@ -159,7 +161,7 @@ public sealed class ShareMounter
         catch (Exception exception) when (exception is SocketException or InvalidOperationException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new DBusErrnoException(Errno.EHOSTUNREACH, $"cannot mount {url.Display}: host name {url.Host} does not resolve");
+            throw new MediaException(Errno.EHOSTUNREACH, $"cannot mount {url.Display}: host name {url.Host} does not resolve");
         }
     }
 
@@ -173,7 +175,7 @@ public sealed class ShareMounter
         };
         var flags = MountRestrictions.NoSetUid | MountRestrictions.NoDevices | MountRestrictions.NoExecute | MountRestrictions.NoSymlinkFollow
             | (readWrite ? MountRestrictions.None : MountRestrictions.ReadOnly);
-        var failures = new List<(int Errno, string Protocol)>();
+        var failures = new List<(Errno Errno, string Protocol)>();
         try
         {
             for (var index = 0; index >= 0 && index < attempts.Count; index = ShareFallback.Next(attempts, index, failures[^1].Errno))
@@ -182,12 +184,12 @@ public sealed class ShareMounter
 
                 // mount(2) cannot be interrupted; the kernel's own timeouts bound it, so it is awaited even when the caller gives up.
                 var errno = await Task.Run(() => _system.Mount(attempt.Source, mountPoint, attempt.FileSystemType, flags, attempt.Data), CancellationToken.None);
-                if (errno == 0)
+                if (errno == Errno.None)
                 {
                     return attempt.Protocol;
                 }
 
-                _logger.LogDebug("{Slot}: {Protocol} mount of {Url} failed with errno {Errno}", slot, attempt.Protocol, url.Display, errno);
+                _logger.LogDebug("{Slot}: {Protocol} mount of {Url} failed with errno {Errno}", slot, attempt.Protocol, url.Display, (int)errno);
                 failures.Add((errno, attempt.Protocol));
             }
         }
@@ -249,9 +251,9 @@ public sealed class ShareMounter
                 return;
             }
 
-            if (errno != 0)
+            if (errno != Errno.None)
             {
-                _logger.LogError("cannot unmount {MountPoint}: errno {Errno}", mountPoint, errno);
+                _logger.LogError("cannot unmount {MountPoint}: errno {Errno}", mountPoint, (int)errno);
                 return;
             }
         }

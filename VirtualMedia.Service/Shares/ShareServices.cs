@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Configuration;
 
 namespace VirtualMedia.Service.Shares;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Ejection;
+using VirtualMedia.Service.Errors;
 
 namespace VirtualMedia.Service.Slots;
 
@@ -11,7 +12,7 @@ public sealed partial class Slot
     /// Reports an event the operator did not ask for (an ejection by policy, inactivity or failure, a failure after
     /// Mount answered true) to phosphor-logging; the journal line is the caller's. Returns at once.
     /// </summary>
-    private void Report(SlotEventKind kind, int errno, string? detail = null) =>
+    private void Report(SlotEventKind kind, Errno errno, string? detail = null) =>
         _events?.Report(new SlotEvent(Name, _imageForLog, kind, errno, detail));
 
     /// <summary>An OnPowerOff Mount reads the chassis power once: no chassis state service, no Mount (ENOTSUP).</summary>
@@ -24,7 +25,7 @@ public sealed partial class Slot
 
         if (_power is null)
         {
-            throw new DBusErrnoException(Errno.ENOTSUP, $"{Name}: EjectPolicy OnPowerOff needs the host's power state, which is not followed yet");
+            throw new MediaException(Errno.ENOTSUP, $"{Name}: EjectPolicy OnPowerOff needs the host's power state, which is not followed yet");
         }
 
         var state = await _power.ReadAsync(cancellationToken);

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Logging;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
-using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.Credentials;
 using VirtualMedia.Service.Ejection;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Slots;
 
@@ -199,9 +201,9 @@ public sealed partial class Slot : IAsyncDisposable
             });
             return checking;
         }
-        catch (DBusErrnoException e)
+        catch (MediaException e)
         {
-            _logger.LogWarning("{Slot}: mount refused: {Reason}", Name, e.ErrorMessage);
+            _logger.LogWarning("{Slot}: mount refused: {Reason}", Name, e.Message);
             throw;
         }
     }
@@ -219,15 +221,15 @@ public sealed partial class Slot : IAsyncDisposable
         }
         catch (Exception e)
         {
-            var error = e is OperationCanceledException && _lifetime.IsCancellationRequested ? Stopping() : Failures.ToDBusError(e);
+            var error = e is OperationCanceledException && _lifetime.IsCancellationRequested ? Stopping() : Failures.AsMediaException(e);
             await RejectAsync(urlForLog, error);
             throw error;
         }
     }
 
-    private async Task RejectAsync(string urlForLog, DBusErrnoException reason)
+    private async Task RejectAsync(string urlForLog, MediaException reason)
     {
-        _logger.LogError("{Slot}: mount of {Url} refused: {Reason}", Name, urlForLog, reason.ErrorMessage);
+        _logger.LogError("{Slot}: mount of {Url} refused: {Reason}", Name, urlForLog, reason.Message);
         await UnderGateAsync(async () =>
         {
             _machine.RejectMount();
@@ -277,14 +279,14 @@ public sealed partial class Slot : IAsyncDisposable
         }
     }
 
-    private DBusErrnoException Stopping() => new(Errno.EBUSY, $"{Name}: the service is stopping");
+    private MediaException Stopping() => new(Errno.EBUSY, $"{Name}: the service is stopping");
 
     private async Task ActivateAsync(
         Func<CancellationToken, Task<SlotMedia>> activate, Task answered, PreparedImage? opened, CancellationToken cancellationToken)
     {
         await Task.Yield();
         SlotMedia? media = null;
-        var errno = 0;
+        var errno = Errno.None;
         var started = false;
         try
         {
@@ -345,8 +347,8 @@ public sealed partial class Slot : IAsyncDisposable
             await EjectOnItsOwnAsync(media, () =>
             {
                 _logger.LogError("{Slot}: {Reason}: ejecting {Url}", Name, failure.Message, _imageForLog);
-                Report(SlotEventKind.SourceFailed, (int)failure.Errno, failure.Message);
-                return _machine.SourceFailed((int)failure.Errno);
+                Report(SlotEventKind.SourceFailed, failure.Errno, failure.Message);
+                return _machine.SourceFailed(failure.Errno);
             });
             return;
         }
@@ -381,7 +383,7 @@ public sealed partial class Slot : IAsyncDisposable
     private async Task DeactivateAsync(SlotMedia? media)
     {
         await Task.Yield();
-        var errno = 0;
+        var errno = Errno.None;
         if (media is not null)
         {
             await media.DisposeAsync();
@@ -392,7 +394,7 @@ public sealed partial class Slot : IAsyncDisposable
         {
             var step = _machine.Deactivated(errno, media?.ClientExitCode);
             _logger.LogInformation("{Slot}: media removed: {Url}", Name, _imageForLog);
-            if (errno != 0)
+            if (errno != Errno.None)
             {
                 Report(SlotEventKind.RemovalFailed, errno);
             }
@@ -489,21 +491,14 @@ public sealed partial class Slot : IAsyncDisposable
             return;
         }
 
-        try
+        if (before != after)
         {
-            if (before != after)
-            {
-                await _publisher.PropertiesChangedAsync(before, after);
-            }
-
-            if (step.Completion is { } result)
-            {
-                await _publisher.CompletionAsync(result);
-            }
+            await _publisher.PropertiesChangedAsync(before, after);
         }
-        catch (Exception e) when (e is DBusException or IOException or ObjectDisposedException)
+
+        if (step.Completion is { } result)
         {
-            _logger.LogError("{Slot}: could not publish a change on D-Bus: {Reason}", Name, e.Message);
+            await _publisher.CompletionAsync(result);
         }
     }
 }

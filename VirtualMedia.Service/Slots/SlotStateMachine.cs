@@ -1,4 +1,5 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 
 namespace VirtualMedia.Service.Slots;
 
@@ -16,7 +17,7 @@ public sealed class SlotStateMachine
     private bool _completionOwed;
     private long _deadline;
     private long _lastActivity;
-    private int _failure;
+    private Errno _failure;
 
     /// <param name="slot">The slot's name, for messages.</param>
     /// <param name="inactivityTimeoutSeconds">Idle seconds before an active slot is ejected; 0 never.</param>
@@ -46,9 +47,9 @@ public sealed class SlotStateMachine
                 Status = SlotStatus.Empty with { ExitCode = -1 };
                 return;
             case SlotState.Active:
-                throw new DBusErrnoException(Errno.EPERM, $"{_slot} already has media inserted; unmount it first");
+                throw new MediaException(Errno.EPERM, $"{_slot} already has media inserted; unmount it first");
             default:
-                throw new DBusErrnoException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
+                throw new MediaException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
         }
     }
 
@@ -69,17 +70,17 @@ public sealed class SlotStateMachine
     }
 
     /// <summary>The activation ended. On success the slot is Active; on failure it has rolled back and is Ready.</summary>
-    /// <param name="errno">0 on success, else the errno of the failure.</param>
-    public SlotStep ActivationEnded(int errno)
+    /// <param name="errno"><see cref="Errno.None"/> on success, else the errno of the failure.</param>
+    public SlotStep ActivationEnded(Errno errno)
     {
         if (State == SlotState.Deactivating)
         {
             // The deadline passed first and EBUSY was sent: a late success must still be undone.
-            return errno == 0 ? new SlotStep(null, SlotAction.Deactivate) : Deactivated(0);
+            return errno == Errno.None ? new SlotStep(null, SlotAction.Deactivate) : Deactivated(Errno.None);
         }
 
         Expect(SlotState.Activating);
-        if (errno != 0)
+        if (errno != Errno.None)
         {
             State = SlotState.Ready;
             Status = SlotStatus.Empty with { ExitCode = Status.ExitCode };
@@ -89,7 +90,7 @@ public sealed class SlotStateMachine
         State = SlotState.Active;
         _lastActivity = _clock.GetTimestamp();
         Status = Status with { Active = true, RemainingInactivityTimeout = Clamp(_inactivityTimeoutSeconds) };
-        return new SlotStep(Settle(0), SlotAction.None);
+        return new SlotStep(Settle(Errno.None), SlotAction.None);
     }
 
     /// <summary>Starts an Unmount, or refuses it by state (EPERM when nothing is inserted, EBUSY when busy).</summary>
@@ -102,9 +103,9 @@ public sealed class SlotStateMachine
                 Owe();
                 return new SlotStep(null, SlotAction.Deactivate);
             case SlotState.Ready:
-                throw new DBusErrnoException(Errno.EPERM, $"{_slot} has no media inserted: nothing to unmount");
+                throw new MediaException(Errno.EPERM, $"{_slot} has no media inserted: nothing to unmount");
             default:
-                throw new DBusErrnoException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
+                throw new MediaException(Errno.EBUSY, $"{_slot} is busy {Busy()}; try again when it is done");
         }
     }
 
@@ -121,23 +122,23 @@ public sealed class SlotStateMachine
     }
 
     /// <summary>The media is removed; the slot is Ready again.</summary>
-    /// <param name="errno">0, or the errno of a teardown step that failed.</param>
+    /// <param name="errno"><see cref="Errno.None"/>, or the errno of a teardown step that failed.</param>
     /// <param name="exitCode">The NBD client's exit code, when one ran.</param>
-    public SlotStep Deactivated(int errno, int? exitCode = null)
+    public SlotStep Deactivated(Errno errno, int? exitCode = null)
     {
         Expect(SlotState.Deactivating);
         State = SlotState.Ready;
         Status = SlotStatus.Empty with { ExitCode = exitCode ?? Status.ExitCode };
         var failure = _failure;
-        _failure = 0;
-        return new SlotStep(Settle(failure != 0 ? failure : errno), SlotAction.None);
+        _failure = Errno.None;
+        return new SlotStep(Settle(failure != Errno.None ? failure : errno), SlotAction.None);
     }
 
     /// <summary>
     /// The active media's source failed for good (its server stayed unreachable past the outage budget): the media is
     /// removed and, as nobody else will hear of it, a Completion with <paramref name="errno"/> is owed for its end.
     /// </summary>
-    public SlotStep SourceFailed(int errno)
+    public SlotStep SourceFailed(Errno errno)
     {
         var step = Eject();
         if (step.Action == SlotAction.Deactivate)
@@ -208,7 +209,7 @@ public sealed class SlotStateMachine
         _deadline = _clock.GetTimestamp() + (long)(_completionTimeout.TotalSeconds * _clock.TimestampFrequency);
     }
 
-    private int? Settle(int errno)
+    private Errno? Settle(Errno errno)
     {
         if (!_completionOwed)
         {

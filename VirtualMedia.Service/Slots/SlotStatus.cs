@@ -1,3 +1,4 @@
+
 namespace VirtualMedia.Service.Slots;
 
 /// <summary>The values of a slot's changing D-Bus properties at one moment.</summary>

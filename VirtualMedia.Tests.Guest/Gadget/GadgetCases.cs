@@ -179,7 +179,7 @@ internal static class GadgetCases
         // A third slot finds no free UDC: a clear EBUSY, and nothing of it left behind.
         await using var third = await SlotRig.AttachAsync(Kernel, composer, "Slot_8", 8, true, log, cancellationToken);
         var refused = Expect<KernelException>(() => composer.Create(new GadgetSpec("Slot_8", third.Device.DevicePath, MediaType.UsbStick, true)));
-        Check(refused.Errno == KernelException.Ebusy, $"no free UDC gave errno {refused.Errno}, not EBUSY");
+        Check(refused.Errno == Errno.EBUSY, $"no free UDC gave errno {refused.Errno}, not EBUSY");
         Check(!Directory.Exists(composer.DirectoryOf("Slot_8")), "the refused gadget was left in configfs");
 
         // The kernel itself refuses a UDC another gadget holds, and we report its EBUSY as such.
@@ -189,7 +189,7 @@ internal static class GadgetCases
         {
             var busy = Expect<KernelException>(() => Kernel.Files.WriteAttribute(Path.Combine(intruder, "UDC"), first.Gadget.Udc));
             log.Write($"kernel answer: {busy.Message}");
-            Check(busy.Errno == KernelException.Ebusy, $"the kernel's refusal came back as errno {busy.Errno}, not EBUSY");
+            Check(busy.Errno == Errno.EBUSY, $"the kernel's refusal came back as errno {busy.Errno}, not EBUSY");
         }
         finally
         {

@@ -3,7 +3,9 @@ using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Nbd;
 using VirtualMedia.Nbd.Sources;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Guest.Gadget;
 using VirtualMedia.Tests.Guest.Runner;
 using static VirtualMedia.Tests.Guest.Runner.Checks;
@@ -172,7 +174,7 @@ internal static class ShareCases
         }
         catch (DBusErrorException refused)
         {
-            log.Write($"wrong password: {refused.ErrorName}: {refused.ErrorMessage}");
+            log.Write($"wrong password: {refused.ErrorName}: {refused.Message}");
             Check(refused.ErrorName == Errno.ToErrorName(Errno.EACCES), $"wrong password answered {refused.ErrorName}");
         }
 
@@ -257,12 +259,12 @@ internal static class ShareCases
             await using var share = await Mounter(log).MountAsync("Slot_2", url, credentials, readWrite, cancellationToken);
             throw new CaseFailedException($"{url.Display} mounted with {share.Protocol}; expected errno {errno}");
         }
-        catch (DBusErrnoException error)
+        catch (MediaException error)
         {
-            log.Write($"refused: errno {error.Errno}: {error.ErrorMessage}");
-            Check(error.Errno == errno, $"errno {error.Errno}, expected {errno}");
-            Check(error.ErrorMessage.Contains(url.Display, StringComparison.Ordinal), "the message does not name the URL");
-            Check(ShareServers.Password.Length == 0 || !error.ErrorMessage.Contains(ShareServers.Password, StringComparison.Ordinal), "the message shows the password");
+            log.Write($"refused: errno {error.Errno}: {error.Message}");
+            Check((int)error.Errno == errno, $"errno {error.Errno}, expected {errno}");
+            Check(error.Message.Contains(url.Display, StringComparison.Ordinal), "the message does not name the URL");
+            Check(ShareServers.Password.Length == 0 || !error.Message.Contains(ShareServers.Password, StringComparison.Ordinal), "the message shows the password");
         }
 
         CheckNothingMounted();

@@ -1,5 +1,6 @@
 using System.Text;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.Guest.Shares;
 

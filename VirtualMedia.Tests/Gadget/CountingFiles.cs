@@ -1,4 +1,5 @@
 using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Tests.Gadget;
 
@@ -46,7 +47,7 @@ internal sealed class CountingFiles(IKernelFiles inner, int failAt = int.MaxValu
     {
         if (++Steps == failAt)
         {
-            throw new KernelException($"injected failure at {path}", KernelException.Eio);
+            throw new KernelException($"injected failure at {path}", Errno.EIO);
         }
     }
 }

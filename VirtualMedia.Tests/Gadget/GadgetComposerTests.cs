@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Sandbox;
+using VirtualMedia.Nbd;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Gadget;
@@ -68,7 +69,7 @@ public sealed class GadgetComposerTests
 
         var third = () => _composer.Create(new GadgetSpec("Slot_2", "/dev/nbd2", MediaType.UsbStick, false));
 
-        third.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Ebusy);
+        third.Should().Throw<KernelException>().Which.Errno.Should().Be(Errno.EBUSY);
         Directory.Exists(_composer.DirectoryOf("Slot_2")).Should().BeFalse();
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Gadget.Kernel;
+using VirtualMedia.Nbd;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Gadget;
@@ -115,7 +116,7 @@ public sealed class NbdClientProcessTests
 
         var attach = () => device.AttachAsync("/s.sock", 10, 512, false, CancellationToken.None);
 
-        (await attach.Should().ThrowAsync<KernelException>()).Which.Errno.Should().Be(KernelException.Eio);
+        (await attach.Should().ThrowAsync<KernelException>()).Which.Errno.Should().Be(Errno.EIO);
         device.ExitCode.Should().Be(1);
         _log.Lines.Should().Contain(line => line.Contains("Connection refused", StringComparison.Ordinal));
     }
@@ -128,7 +129,7 @@ public sealed class NbdClientProcessTests
 
         var attach = () => device.AttachAsync("/s.sock", 1, 512, false, CancellationToken.None);
 
-        (await attach.Should().ThrowAsync<KernelException>()).Which.Errno.Should().Be(KernelException.Etimedout);
+        (await attach.Should().ThrowAsync<KernelException>()).Which.Errno.Should().Be(Errno.ETIMEDOUT);
         device.ExitCode.Should().NotBeNull("the client was stopped");
     }
 

@@ -87,7 +87,7 @@ public sealed class SandboxBlockDeviceTests
 
         var attach = () => device.AttachAsync(_dir.Combine("nobody.sock"), 5, 512, false, CancellationToken.None);
 
-        (await attach.Should().ThrowAsync<KernelException>()).Which.Errno.Should().Be(KernelException.Eio);
+        (await attach.Should().ThrowAsync<KernelException>()).Which.Errno.Should().Be(Errno.EIO);
         device.ExitCode.Should().Be(1);
         device.SizeBytes.Should().Be(0);
     }
@@ -105,7 +105,7 @@ public sealed class SandboxBlockDeviceTests
         var attach = () => device.AttachAsync(path, 1, 512, false, CancellationToken.None);
 
         (await attach.Should().ThrowAsync<KernelException>()).Which.Errno
-            .Should().BeOneOf(KernelException.Eio, KernelException.Etimedout);
+            .Should().BeOneOf(Errno.EIO, Errno.ETIMEDOUT);
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
         device.SizeBytes.Should().Be(0);
     }

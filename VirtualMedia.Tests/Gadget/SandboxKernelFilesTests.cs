@@ -1,5 +1,6 @@
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Sandbox;
+using VirtualMedia.Nbd;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Gadget;
@@ -30,7 +31,7 @@ public sealed class SandboxKernelFilesTests
 
         var take = () => _kernel.Files.WriteAttribute(Path.Combine(second, "UDC"), "sandbox_udc.0");
 
-        take.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Ebusy);
+        take.Should().Throw<KernelException>().Which.Errno.Should().Be(Errno.EBUSY);
     }
 
     [Test]
@@ -40,7 +41,7 @@ public sealed class SandboxKernelFilesTests
 
         var bind = () => _kernel.Files.WriteAttribute(Path.Combine(gadget, "UDC"), "no_such_udc");
 
-        bind.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Enodev);
+        bind.Should().Throw<KernelException>().Which.Errno.Should().Be(Errno.ENODEV);
     }
 
     [TestCase("ro")]
@@ -52,7 +53,7 @@ public sealed class SandboxKernelFilesTests
 
         var change = () => _kernel.Files.WriteAttribute(Path.Combine(lun, flag), "1");
 
-        change.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Ebusy);
+        change.Should().Throw<KernelException>().Which.Errno.Should().Be(Errno.EBUSY);
     }
 
     [Test]
@@ -71,7 +72,7 @@ public sealed class SandboxKernelFilesTests
     {
         var write = () => _kernel.Files.WriteAttribute(Path.Combine(MakeGadget("a"), "no_such_attribute"), "1");
 
-        write.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Enoent);
+        write.Should().Throw<KernelException>().Which.Errno.Should().Be(Errno.ENOENT);
     }
 
     [Test]

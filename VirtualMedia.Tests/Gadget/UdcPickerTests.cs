@@ -1,5 +1,6 @@
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Udc;
+using VirtualMedia.Nbd;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Gadget;
@@ -101,7 +102,7 @@ public sealed class UdcPickerTests
         var pick = () => new UdcPicker(_paths).Pick();
 
         pick.Should().Throw<KernelException>()
-            .Where(e => e.Errno == KernelException.Ebusy && e.Message.Contains($"{Vhub}:p2"));
+            .Where(e => e.Errno == Errno.EBUSY && e.Message.Contains($"{Vhub}:p2"));
     }
 
     [Test]
@@ -109,7 +110,7 @@ public sealed class UdcPickerTests
     {
         var pick = () => new UdcPicker(_paths).Pick();
 
-        pick.Should().Throw<KernelException>().Which.Errno.Should().Be(KernelException.Enodev);
+        pick.Should().Throw<KernelException>().Which.Errno.Should().Be(Errno.ENODEV);
     }
 
     private string Port(int number, bool newNaming) =>

@@ -2,6 +2,7 @@ using VirtualMedia.Nbd;
 using VirtualMedia.Nbd.Client;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.ImageSources;

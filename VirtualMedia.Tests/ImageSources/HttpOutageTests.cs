@@ -3,6 +3,7 @@ using System.Diagnostics;
 using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.ImageSources;

@@ -4,6 +4,7 @@ using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Service.ImageSources.Http;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.ImageSources;

@@ -1,6 +1,7 @@
 using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.ImageSources;

@@ -1,4 +1,4 @@
-using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.ImageSources;
 

@@ -1,7 +1,7 @@
 using CsCheck;
-using VirtualMedia.DBus;
-using VirtualMedia.Service.Activation;
-using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.Properties;
 
@@ -47,7 +47,7 @@ public sealed class UrlRedactionPropertyTests
         Urls.Sample(
             sample =>
             {
-                var refusal = FluentActions.Invoking(() => ImageUrl.Parse(sample.Url)).Should().Throw<DBusErrnoException>().Which;
+                var refusal = FluentActions.Invoking(() => ImageUrl.Parse(sample.Url)).Should().Throw<MediaException>().Which;
                 refusal.Errno.Should().Be(Errno.EINVAL);
                 ShowsNone(refusal.Message, sample);
             },

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.Shares;
 
@@ -71,13 +73,13 @@ public sealed class CifsMountOptionsTests
     {
         var act = () => Build(user, "pw");
 
-        act.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
+        act.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
     public void Overlong_user_names_are_refused() =>
         FluentActions.Invoking(() => Build(new string('u', 257), "pw"))
-            .Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
+            .Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EINVAL);
 
     [Test]
     public void Guest_mounts_use_the_anonymous_session_without_seal_or_password()

@@ -1,5 +1,5 @@
 using System.Text;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Shares;
 
 namespace VirtualMedia.Tests.Shares;
@@ -11,7 +11,7 @@ internal sealed class FakeMountTable : IMountSystem
     private readonly List<string> _mounted = [];
 
     /// <summary>Errno a mount returns, by the protocol version in its options (<c>vers=3.1.1</c> → key <c>3.1.1</c>); 0 when absent.</summary>
-    public Dictionary<string, int> MountErrors { get; } = [];
+    public Dictionary<string, Errno> MountErrors { get; } = [];
 
     /// <summary>Files (relative path → content) a successful mount makes appear; a trailing '/' makes a directory.</summary>
     public Dictionary<string, string> ShareFiles { get; } = [];
@@ -29,13 +29,13 @@ internal sealed class FakeMountTable : IMountSystem
 
     public void AddExisting(string mountPoint) => _mounted.Add(mountPoint);
 
-    public int Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data)
+    public Errno Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data)
     {
         var options = Encoding.UTF8.GetString(data.Bytes);
         Calls.Add($"mount {fileSystemType} {source} {target} {flags} {options}");
         Buffers.Add(data);
         var version = options.Split(',').First(o => o.StartsWith("vers=", StringComparison.Ordinal))["vers=".Length..];
-        if (MountErrors.TryGetValue(version, out var errno) && errno != 0)
+        if (MountErrors.TryGetValue(version, out var errno) && errno != Errno.None)
         {
             return errno;
         }
@@ -55,10 +55,10 @@ internal sealed class FakeMountTable : IMountSystem
             }
         }
 
-        return 0;
+        return Errno.None;
     }
 
-    public int Unmount(string target, bool detach)
+    public Errno Unmount(string target, bool detach)
     {
         Calls.Add(detach ? $"umount -l {target}" : $"umount {target}");
         var index = _mounted.LastIndexOf(target);
@@ -88,7 +88,7 @@ internal sealed class FakeMountTable : IMountSystem
             }
         }
 
-        return 0;
+        return Errno.None;
     }
 
     public IReadOnlyList<string> MountPoints() => _mounted.ToList();

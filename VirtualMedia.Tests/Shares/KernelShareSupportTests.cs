@@ -1,5 +1,7 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Shares;
@@ -27,12 +29,12 @@ public sealed class KernelShareSupportTests
         File.WriteAllText(directory.Combine("filesystems"), "nodev\tsysfs\n\text4\n");
         var support = new KernelShareSupport(directory.Combine("filesystems"), directory.Combine("no-modules"));
 
-        var smb = FluentActions.Invoking(() => support.Require(ShareUrl.Parse("smb://h/s/a.iso"))).Should().Throw<DBusErrnoException>().Which;
-        var nfs = FluentActions.Invoking(() => support.Require(ShareUrl.Parse("nfs://h/e/a.iso"))).Should().Throw<DBusErrnoException>().Which;
+        var smb = FluentActions.Invoking(() => support.Require(ShareUrl.Parse("smb://h/s/a.iso"))).Should().Throw<MediaException>().Which;
+        var nfs = FluentActions.Invoking(() => support.Require(ShareUrl.Parse("nfs://h/e/a.iso"))).Should().Throw<MediaException>().Which;
 
         smb.Errno.Should().Be(Errno.ENOTSUP);
-        smb.ErrorMessage.Should().Contain("smb://h/s/a.iso").And.Contain("kernel lacks the CIFS/SMB client");
+        smb.Message.Should().Contain("smb://h/s/a.iso").And.Contain("kernel lacks the CIFS/SMB client");
         nfs.Errno.Should().Be(Errno.ENOTSUP);
-        nfs.ErrorMessage.Should().Contain("kernel lacks the NFS client");
+        nfs.Message.Should().Contain("kernel lacks the NFS client");
     }
 }

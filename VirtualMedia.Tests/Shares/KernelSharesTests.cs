@@ -1,10 +1,11 @@
 using System.Runtime.Versioning;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using VirtualMedia.DBus;
-using VirtualMedia.Service.Activation;
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Shares;
@@ -39,10 +40,9 @@ public sealed class KernelSharesTests
 
         var act = () => shares.MountAsync("Slot_3", ImageUrl.Parse("nfs://127.0.0.1/export/a.iso"), false, MountSecret.None, CancellationToken.None);
 
-        var error = (await act.Should().ThrowAsync<DBusErrnoException>()).Which;
+        var error = (await act.Should().ThrowAsync<MediaException>()).Which;
         error.Errno.Should().Be(Errno.EACCES);
-        error.ErrorName.Should().Be("org.freedesktop.DBus.Error.AccessDenied");
-        error.ErrorMessage.Should().Contain("nfs://127.0.0.1/export/a.iso");
+        error.Message.Should().Contain("nfs://127.0.0.1/export/a.iso");
     }
 
     private static (KernelShares Shares, FakeMountTable Table) Build(TempDirectory directory)

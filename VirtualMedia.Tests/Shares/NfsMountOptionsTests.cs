@@ -1,5 +1,6 @@
 using System.Net;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.Shares;
 

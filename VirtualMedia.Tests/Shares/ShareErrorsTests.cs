@@ -1,5 +1,6 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.Shares;
 
@@ -15,23 +16,23 @@ public sealed class ShareErrorsTests
     [TestCase(Errno.EHOSTDOWN, Errno.EHOSTDOWN, "unreachable")]
     [TestCase(Errno.ETIMEDOUT, Errno.ETIMEDOUT, "no answer from host files")]
     [TestCase(Errno.ECONNREFUSED, Errno.ECONNREFUSED, "no SMB server listens")]
-    [TestCase(Errno.EOPNOTSUPP, Errno.ENOTSUP, "does not offer SMB 3.0 sealed")]
+    [TestCase(Errno.ENOTSUP, Errno.ENOTSUP, "does not offer SMB 3.0 sealed")]
     [TestCase(Errno.ENODEV, Errno.ENOTSUP, "kernel lacks the CIFS/SMB client")]
     [TestCase(Errno.EINVAL, Errno.EINVAL, "refused the SMB 3.0 sealed mount options")]
     [TestCase(Errno.EIO, Errno.EIO, "errno 5")]
-    public void Smb_mount_errors_map_to_an_errno_and_a_message_naming_the_url(int errno, int expected, string text)
+    public void Smb_mount_errors_map_to_an_errno_and_a_message_naming_the_url(Errno errno, Errno expected, string text)
     {
         var error = ShareErrors.ForMount(Smb, errno, "SMB 3.0 sealed");
 
         error.Errno.Should().Be(expected);
-        error.ErrorMessage.Should().StartWith("cannot mount smb://files/isos/a.iso: ").And.Contain(text);
+        error.Message.Should().StartWith("cannot mount smb://files/isos/a.iso: ").And.Contain(text);
     }
 
     [TestCase(Errno.ENOENT, "no export directory '/srv'")]
     [TestCase(Errno.EACCES, "does not export this directory to the BMC")]
     [TestCase(Errno.ECONNREFUSED, "no NFS server listens")]
-    [TestCase(MountErrno.EPROTONOSUPPORT, "does not offer NFSv3")]
-    public void Nfs_mount_errors_speak_of_exports(int errno, string text) =>
+    [TestCase(Errno.EPROTONOSUPPORT, "does not offer NFSv3")]
+    public void Nfs_mount_errors_speak_of_exports(Errno errno, string text) =>
         ShareErrors.ForMount(Nfs, errno, "NFSv3").Message.Should().Contain(text);
 
     [TestCase(Errno.ENOENT, false, Errno.ENOENT, "no such file")]
@@ -42,11 +43,11 @@ public sealed class ShareErrorsTests
     [TestCase(Errno.EACCES, false, Errno.EACCES, "no permission to read the file")]
     [TestCase(Errno.EACCES, true, Errno.EACCES, "read and write")]
     [TestCase(Errno.EROFS, true, Errno.EROFS, "read-only")]
-    public void Image_errors_name_the_url_and_the_problem(int errno, bool readWrite, int expected, string text)
+    public void Image_errors_name_the_url_and_the_problem(Errno errno, bool readWrite, Errno expected, string text)
     {
         var error = ShareErrors.ForImage(Smb, errno, readWrite);
 
         error.Errno.Should().Be(expected);
-        error.ErrorMessage.Should().StartWith("cannot use smb://files/isos/a.iso: ").And.Contain(text);
+        error.Message.Should().StartWith("cannot use smb://files/isos/a.iso: ").And.Contain(text);
     }
 }

@@ -1,8 +1,10 @@
 using System.Runtime.Versioning;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Shares;
+using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
 
 namespace VirtualMedia.Tests.Shares;
@@ -69,7 +71,7 @@ public sealed class ShareMounterTests
     [Test]
     public async Task The_option_buffers_are_wiped_once_the_mount_returns()
     {
-        _table.MountErrors["3.1.1"] = Errno.EOPNOTSUPP;
+        _table.MountErrors["3.1.1"] = Errno.ENOTSUP;
 
         var share = await _mounter.MountAsync("Slot_2", Smb("images/a.iso"), Credentials("alice", "secret"), readWrite: false, CancellationToken.None);
 
@@ -85,9 +87,9 @@ public sealed class ShareMounterTests
 
         var act = () => _mounter.MountAsync("Slot_2", Smb("images/a.iso"), Credentials("alice", "bad"), readWrite: false, CancellationToken.None);
 
-        var error = (await act.Should().ThrowAsync<DBusErrnoException>()).Which;
+        var error = (await act.Should().ThrowAsync<MediaException>()).Which;
         error.Errno.Should().Be(Errno.EACCES);
-        error.ErrorMessage.Should().Contain("smb://127.0.0.1/isos/images/a.iso").And.NotContain("bad").And.NotContain("alice");
+        error.Message.Should().Contain("smb://127.0.0.1/isos/images/a.iso").And.NotContain("bad").And.NotContain("alice");
         _table.Calls.Should().ContainSingle();
         Directory.Exists(Path.Combine(_root, "Slot_2")).Should().BeFalse();
     }
@@ -95,11 +97,11 @@ public sealed class ShareMounterTests
     [TestCase("images/missing.iso", Errno.ENOENT)]
     [TestCase("images", Errno.EISDIR)]
     [TestCase("images/a.iso/x", Errno.ENOENT)]
-    public async Task A_bad_image_path_after_a_good_mount_unmounts_again(string path, int errno)
+    public async Task A_bad_image_path_after_a_good_mount_unmounts_again(string path, Errno errno)
     {
         var act = () => _mounter.MountAsync("Slot_3", Nfs("export/" + path), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(errno);
+        (await act.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(errno);
         _table.Mounted.Should().BeEmpty();
         _table.Calls.Should().HaveCount(3).And.Contain(call => call.StartsWith("umount ", StringComparison.Ordinal));
         Directory.Exists(Path.Combine(_root, "Slot_3")).Should().BeFalse();
@@ -152,8 +154,8 @@ public sealed class ShareMounterTests
         var again = () => _mounter.MountAsync("Slot_2", Smb("images/a.iso"), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
         var escape = () => _mounter.MountAsync("../etc", Smb("images/a.iso"), ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        (await again.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EBUSY);
-        (await escape.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+        (await again.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(Errno.EBUSY);
+        (await escape.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(Errno.EINVAL);
         await share.DisposeAsync();
     }
 
@@ -200,9 +202,9 @@ public sealed class ShareMounterTests
 
         var act = () => mounter.MountAsync("Slot_2", url, ShareCredentials.Guest, readWrite: false, CancellationToken.None);
 
-        var error = (await act.Should().ThrowAsync<DBusErrnoException>()).Which;
+        var error = (await act.Should().ThrowAsync<MediaException>()).Which;
         error.Errno.Should().Be(Errno.ENOTSUP);
-        error.ErrorMessage.Should().Contain("kernel lacks the").And.Contain(url.Display);
+        error.Message.Should().Contain("kernel lacks the").And.Contain(url.Display);
         Directory.Exists(_root).Should().BeFalse();
     }
 

@@ -1,5 +1,6 @@
-using VirtualMedia.DBus;
-using VirtualMedia.Service.Shares;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Tests.Shares;
 
@@ -85,9 +86,9 @@ public sealed class ShareUrlTests
     {
         var act = () => ShareUrl.Parse(text);
 
-        var error = act.Should().Throw<DBusErrnoException>().Which;
+        var error = act.Should().Throw<MediaException>().Which;
         error.Errno.Should().Be(Errno.EINVAL);
-        error.ErrorMessage.Should().Contain(reason);
-        error.ErrorMessage.Should().NotContain("secret").And.NotContain("shadow");
+        error.Message.Should().Contain(reason);
+        error.Message.Should().NotContain("secret").And.NotContain("shadow");
     }
 }

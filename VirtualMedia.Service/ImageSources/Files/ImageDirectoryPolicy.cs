@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using VirtualMedia.Nbd;
 using VirtualMedia.Nbd.Sources;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.ImageSources.Files;
 

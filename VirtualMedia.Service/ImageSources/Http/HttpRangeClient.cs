@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.ImageSources.Http;
 

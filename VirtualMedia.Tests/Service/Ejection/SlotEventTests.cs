@@ -1,4 +1,4 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Ejection;
 
@@ -33,12 +33,12 @@ public sealed class SlotEventTests
     [TestCase(SlotEventKind.MountFailed, Errno.EACCES, "Permission denied")]
     [TestCase(SlotEventKind.MountTimedOut, Errno.EBUSY, "Device or resource busy")]
     [TestCase(SlotEventKind.RemovalFailed, Errno.EBUSY, "Device or resource busy")]
-    public void Every_other_kind_is_a_failure(SlotEventKind kind, int errno, string meaning)
+    public void Every_other_kind_is_a_failure(SlotEventKind kind, Errno errno, string meaning)
     {
         var slotEvent = new SlotEvent("Slot_2", Url, kind, errno);
 
         slotEvent.IsFailure.Should().BeTrue();
-        slotEvent.Message.Should().Contain(Url).And.EndWith($": {meaning} (errno {errno})");
+        slotEvent.Message.Should().Contain(Url).And.EndWith($": {meaning} (errno {(int)errno})");
     }
 
     [Test]

@@ -1,4 +1,5 @@
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.Slots;
 using VirtualMedia.Tests.Infrastructure;
 
@@ -77,28 +78,28 @@ public sealed class SlotStateMachineTests
     {
         _machine.BeginMount();
         var busy = () => _machine.BeginMount();
-        busy.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EBUSY);
+        busy.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EBUSY);
 
         _machine.AcceptMount("u", true);
         _machine.ActivationEnded(0);
         var active = () => _machine.BeginMount();
-        active.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EPERM);
+        active.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EPERM);
 
         _machine.BeginUnmount();
         var deactivating = () => _machine.BeginMount();
-        deactivating.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EBUSY);
+        deactivating.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EBUSY);
     }
 
     [Test]
     public void Unmount_is_refused_by_state_as_in_the_error_table()
     {
         var ready = () => _machine.BeginUnmount();
-        ready.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EPERM);
-        ready.Should().Throw<DBusErrnoException>().Which.ErrorMessage.Should().StartWith("Slot_2 has no media inserted");
+        ready.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EPERM);
+        ready.Should().Throw<MediaException>().Which.Message.Should().StartWith("Slot_2 has no media inserted");
 
         _machine.BeginMount();
         var activating = () => _machine.BeginUnmount();
-        activating.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EBUSY);
+        activating.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EBUSY);
     }
 
     [Test]

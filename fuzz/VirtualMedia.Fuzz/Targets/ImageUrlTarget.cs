@@ -1,16 +1,15 @@
 using System.Text;
-using VirtualMedia.DBus;
 using VirtualMedia.Fuzz.Harness;
-using VirtualMedia.Service.Activation;
-using VirtualMedia.Service.ImageSources;
-using VirtualMedia.Service.Shares;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Fuzz.Targets;
 
 /// <summary>A Mount's image URL: <see cref="ImageUrl"/>, then <see cref="ShareUrl"/> for shares, and the redaction every
 /// log line and error message applies to a URL.</summary>
 /// <remarks>
-/// A refused URL is a <see cref="DBusErrnoException"/>. Redaction takes anything and never throws; what it returns has
+/// A refused URL is a <see cref="MediaException"/>. Redaction takes anything and never throws; what it returns has
 /// no user info, no query but the marker, and never the password the input carried.
 /// </remarks>
 public sealed class ImageUrlTarget : IFuzzTarget
@@ -33,7 +32,7 @@ public sealed class ImageUrlTarget : IFuzzTarget
             {
                 _ = url.Share.Display;
             }
-            catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
+            catch (MediaException e) when (e.Errno == Errno.EINVAL)
             {
                 // A share URL ImageUrl accepts and ShareUrl refuses: Mount answers EINVAL all the same.
             }
@@ -50,7 +49,7 @@ public sealed class ImageUrlTarget : IFuzzTarget
             _ = ImageUrl.Parse(text).ForLog;
             return null;
         }
-        catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
+        catch (MediaException e) when (e.Errno == Errno.EINVAL)
         {
             return e.Message;
         }

@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using VirtualMedia.DBus;
 using VirtualMedia.Fuzz.Harness;
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Errors;
 
 namespace VirtualMedia.Fuzz.Targets;
 
@@ -32,7 +33,7 @@ public sealed partial class MountSecretTarget : IFuzzTarget
                 throw new FuzzFindingException("the password read differs from the one written");
             }
         }
-        catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
+        catch (MediaException e) when (e.Errno == Errno.EINVAL)
         {
             // Refused: Mount answers InvalidArgs.
         }

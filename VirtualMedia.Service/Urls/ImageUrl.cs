@@ -1,28 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
-using VirtualMedia.DBus;
-using VirtualMedia.Service.ImageSources;
-using VirtualMedia.Service.Shares;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 
-namespace VirtualMedia.Service.Activation;
-
-/// <summary>The kinds of image location a legacy Mount may name.</summary>
-public enum ImageScheme
-{
-    /// <summary><c>https://</c>.</summary>
-    Https,
-
-    /// <summary><c>http://</c>, only when the configuration allows it.</summary>
-    Http,
-
-    /// <summary><c>file://</c> inside the image directory.</summary>
-    File,
-
-    /// <summary><c>smb://</c> (a Windows share).</summary>
-    Smb,
-
-    /// <summary><c>nfs://</c>.</summary>
-    Nfs,
-}
+namespace VirtualMedia.Service.Urls;
 
 /// <summary>
 /// A legacy Mount's image URL, checked: absolute, of a known scheme, with a host (or a path for
@@ -35,9 +15,9 @@ public enum ImageScheme
 public sealed class ImageUrl
 {
     private readonly ShareUrl? _share;
-    private readonly DBusErrnoException? _shareRefusal;
+    private readonly MediaException? _shareRefusal;
 
-    private ImageUrl(string text, Uri uri, ImageScheme scheme, ShareUrl? share = null, DBusErrnoException? shareRefusal = null)
+    private ImageUrl(string text, Uri uri, ImageScheme scheme, ShareUrl? share = null, MediaException? shareRefusal = null)
     {
         Published = text;
         Uri = uri;
@@ -59,12 +39,12 @@ public sealed class ImageUrl
     public string ForLog => UrlRedaction.Redact(Uri);
 
     /// <summary>An <c>smb://</c> or <c>nfs://</c> URL as the share step mounts it, parsed strictly from the text as given.</summary>
-    /// <exception cref="DBusErrnoException">EINVAL: <see cref="ShareUrl"/> refuses the text. It is refused only when
+    /// <exception cref="MediaException">EINVAL: <see cref="ShareUrl"/> refuses the text. It is refused only when
     /// the share step asks, so that the Mount's earlier checks (a busy slot, say) still answer first.</exception>
     /// <exception cref="InvalidOperationException">The URL is not a share's.</exception>
     public ShareUrl Share => _share
         ?? (_shareRefusal is { } refusal
-            ? throw new DBusErrnoException(refusal.Errno, refusal.ErrorMessage)
+            ? throw new MediaException(refusal.Errno, refusal.Message)
             : throw new InvalidOperationException($"{ForLog} is not a share URL"));
 
     /// <summary>Checks <paramref name="text"/>; a malformed URL or unknown scheme is EINVAL.</summary>
@@ -73,33 +53,33 @@ public sealed class ImageUrl
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new DBusErrnoException(Errno.EINVAL, "the image URL is empty");
+            throw new MediaException(Errno.EINVAL, "the image URL is empty");
         }
 
         // On Unix, Uri takes "/path" for file:///path: a URL must name its scheme.
         if (!TryParseAbsolute(text, out var uri) || text.Any(char.IsControl)
             || !text.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase))
         {
-            throw new DBusErrnoException(Errno.EINVAL, "the image URL is not a valid absolute URL");
+            throw new MediaException(Errno.EINVAL, "the image URL is not a valid absolute URL");
         }
 
-        var scheme = Known(uri.Scheme) ?? throw new DBusErrnoException(
+        var scheme = Known(uri.Scheme) ?? throw new MediaException(
             Errno.EINVAL, $"unknown URL scheme \"{uri.Scheme}\": use https://, smb://, nfs:// or file://");
 
         if (uri.UserInfo.Length > 0)
         {
-            throw new DBusErrnoException(
+            throw new MediaException(
                 Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: credentials may not be part of the URL; pass them as the Mount secret");
         }
 
         if (scheme != ImageScheme.File && uri.Host.Length == 0)
         {
-            throw new DBusErrnoException(Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: the URL names no server");
+            throw new MediaException(Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: the URL names no server");
         }
 
         if (uri.AbsolutePath is "" or "/")
         {
-            throw new DBusErrnoException(Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: the URL names no image file");
+            throw new MediaException(Errno.EINVAL, $"{UrlRedaction.Redact(uri)}: the URL names no image file");
         }
 
         if (scheme is not (ImageScheme.Smb or ImageScheme.Nfs))
@@ -111,7 +91,7 @@ public sealed class ImageUrl
         {
             return new ImageUrl(text, uri, scheme, ShareUrl.Parse(text));
         }
-        catch (DBusErrnoException e) when (e.Errno == Errno.EINVAL)
+        catch (MediaException e) when (e.Errno == Errno.EINVAL)
         {
             return new ImageUrl(text, uri, scheme, shareRefusal: e);
         }
@@ -119,17 +99,26 @@ public sealed class ImageUrl
 
     /// <summary>Checks <paramref name="text"/> as <c>serve</c> takes it: any well-formed absolute URL of a known
     /// scheme, credentials included (the command line has no secret pipe). What the image source factory cannot
-    /// open, it refuses itself.</summary>
+    /// open, it refuses itself (<see cref="NotSupportedHere"/>).</summary>
     /// <exception cref="VirtualMedia.Nbd.ImageSourceException">EINVAL for a malformed URL, ENOTSUP for an unknown scheme.</exception>
     public static ImageUrl FromCommandLine(string text)
     {
         if (!TryParseAbsolute(text, out var uri))
         {
-            throw ImageSourceFactory.NotAUrl(text);
+            throw NotAUrl(text);
         }
 
-        return new ImageUrl(text, uri, Known(uri.Scheme) ?? throw ImageSourceFactory.NotSupportedHere(uri));
+        return new ImageUrl(text, uri, Known(uri.Scheme) ?? throw NotSupportedHere(uri));
     }
+
+    /// <summary>The refusal of text that is not a URL (only <c>serve</c>'s command line can give one).</summary>
+    internal static ImageSourceException NotAUrl(string? text) =>
+        new(Errno.EINVAL, $"{UrlRedaction.Unparsable(text)}: not a valid image URL");
+
+    /// <summary>The refusal of a scheme the image source factory does not open: shares go through the share step, and
+    /// <c>serve</c> has none.</summary>
+    internal static ImageSourceException NotSupportedHere(Uri uri) =>
+        new(Errno.ENOTSUP, $"{UrlRedaction.Redact(uri)}: the {uri.Scheme}:// scheme is not supported here");
 
     /// <summary>Parses <paramref name="text"/>, trimmed, as an absolute URL; false for anything else, including a
     /// bare path, which Uri on Unix would take for a <c>file://</c> URL.</summary>

@@ -1,4 +1,4 @@
-namespace VirtualMedia.Service.Shares;
+namespace VirtualMedia.Service.Urls;
 
 /// <summary><c>nfs://host[:port]/export/path/to/image.iso</c>: the directory holding the image is mounted, whatever part of it is the export.</summary>
 /// <remarks>

@@ -1,6 +1,7 @@
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Urls;
 
-namespace VirtualMedia.Service.Activation;
+namespace VirtualMedia.Service.Shares;
 
 /// <summary>
 /// The step that makes an <c>smb://</c> or <c>nfs://</c> image a local file: mounts the share
@@ -9,7 +10,7 @@ namespace VirtualMedia.Service.Activation;
 public interface IShareMounter
 {
     /// <summary>Mounts the share of <paramref name="url"/> for <paramref name="slot"/>.</summary>
-    /// <exception cref="VirtualMedia.DBus.DBusErrnoException">The share cannot be mounted: ENOTSUP without a kernel client for it, else mount(2)'s errno.</exception>
+    /// <exception cref="VirtualMedia.Service.Errors.MediaException">The share cannot be mounted: ENOTSUP without a kernel client for it, else mount(2)'s errno.</exception>
     Task<ShareMount> MountAsync(string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken);
 }
 

@@ -1,6 +1,5 @@
-using VirtualMedia.Service.Activation;
 
-namespace VirtualMedia.Service.ImageSources;
+namespace VirtualMedia.Service.Urls;
 
 /// <summary>Makes image URLs safe to log and to show in errors: no user info, no query (signed URLs carry tokens).</summary>
 public static class UrlRedaction

@@ -1,7 +1,8 @@
-using VirtualMedia.DBus;
-using VirtualMedia.Service.Activation;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.Urls;
 
-namespace VirtualMedia.Tests.Service.Activation;
+namespace VirtualMedia.Tests.Service.Urls;
 
 public sealed class ImageUrlTests
 {
@@ -30,7 +31,7 @@ public sealed class ImageUrlTests
     {
         var act = () => ImageUrl.Parse(text);
 
-        act.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
+        act.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
@@ -38,8 +39,8 @@ public sealed class ImageUrlTests
     {
         var act = () => ImageUrl.Parse("https://admin:hunter2@server/a.iso");
 
-        var error = act.Should().Throw<DBusErrnoException>().Which;
-        error.ErrorMessage.Should().NotContain("hunter2").And.NotContain("admin");
+        var error = act.Should().Throw<MediaException>().Which;
+        error.Message.Should().NotContain("hunter2").And.NotContain("admin");
     }
 
     [Test]

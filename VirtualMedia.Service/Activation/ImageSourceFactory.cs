@@ -2,11 +2,12 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VirtualMedia.Nbd;
-using VirtualMedia.Service.Activation;
+using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Service.ImageSources.Files;
 using VirtualMedia.Service.ImageSources.Http;
+using VirtualMedia.Service.Urls;
 
-namespace VirtualMedia.Service.ImageSources;
+namespace VirtualMedia.Service.Activation;
 
 /// <summary>Opens the image behind a URL (https, http, file) after probing it; every failure is an
 /// <see cref="ImageSourceException"/> with an errno and a message that names the URL without credentials.</summary>
@@ -47,18 +48,9 @@ public sealed class ImageSourceFactory
             case ImageScheme.File:
                 return ImageDirectoryPolicy.Open(uri, options.ImageDirectory, options.Writable);
             default:
-                throw NotSupportedHere(uri);
+                throw ImageUrl.NotSupportedHere(uri);
         }
     }
-
-    /// <summary>The refusal of text that is not a URL (only <c>serve</c>'s command line can give one).</summary>
-    internal static ImageSourceException NotAUrl(string? text) =>
-        new(Errno.EINVAL, $"{UrlRedaction.Unparsable(text)}: not a valid image URL");
-
-    /// <summary>The refusal of a scheme this factory does not open: shares go through the share step, and
-    /// <c>serve</c> has none.</summary>
-    internal static ImageSourceException NotSupportedHere(Uri uri) =>
-        new(Errno.ENOTSUP, $"{UrlRedaction.Redact(uri)}: the {uri.Scheme}:// scheme is not supported here");
 
     private async Task<IImageSource> OpenHttpAsync(
         Uri uri, ImageSourceOptions options, NetworkCredential? credentials, CancellationToken cancellationToken)

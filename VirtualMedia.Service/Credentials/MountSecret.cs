@@ -2,9 +2,10 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 
-namespace VirtualMedia.Service.Bus;
+namespace VirtualMedia.Service.Credentials;
 
 /// <summary>
 /// The user and password of a legacy Mount, read once from the pipe bmcweb passes
@@ -44,14 +45,14 @@ public sealed partial class MountSecret : IDisposable
     {
         if (data.Length > MaxLength)
         {
-            throw new DBusErrnoException(Errno.EINVAL, $"the secret is longer than {MaxLength} bytes");
+            throw new MediaException(Errno.EINVAL, $"the secret is longer than {MaxLength} bytes");
         }
 
         var first = data.IndexOf((byte)0);
         var second = first < 0 ? -1 : data[(first + 1)..].IndexOf((byte)0) + first + 1;
         if (first < 0 || second <= first || second != data.Length - 1)
         {
-            throw new DBusErrnoException(
+            throw new MediaException(
                 Errno.EINVAL, "the secret must be a user and a password, each ended by a NUL byte, and nothing else");
         }
 
@@ -62,7 +63,7 @@ public sealed partial class MountSecret : IDisposable
         }
         catch (DecoderFallbackException)
         {
-            throw new DBusErrnoException(Errno.EINVAL, "the secret's user or password is not valid UTF-8");
+            throw new MediaException(Errno.EINVAL, "the secret's user or password is not valid UTF-8");
         }
 
         var buffer = GC.AllocateArray<byte>(data.Length, pinned: true);
@@ -102,16 +103,16 @@ public sealed partial class MountSecret : IDisposable
                 var wait = (int)Math.Clamp(deadline - Environment.TickCount64, 0, 200);
                 var poll = new PollFd { Fd = fd, Events = PollIn };
                 var ready = Poll(ref poll, 1, wait);
-                if (ready < 0 && Marshal.GetLastPInvokeError() != Errno.EINTR)
+                if (ready < 0 && (Errno)Marshal.GetLastPInvokeError() != Errno.EINTR)
                 {
-                    throw new DBusErrnoException(Errno.EINVAL, "the secret file descriptor cannot be read");
+                    throw new MediaException(Errno.EINVAL, "the secret file descriptor cannot be read");
                 }
 
                 if (ready <= 0)
                 {
                     if (Environment.TickCount64 >= deadline)
                     {
-                        throw new DBusErrnoException(
+                        throw new MediaException(
                             Errno.EINVAL, $"the secret did not arrive within {timeout.TotalSeconds:0.#} s (no second NUL byte)");
                     }
 
@@ -121,24 +122,24 @@ public sealed partial class MountSecret : IDisposable
                 var count = Read(fd, ref buffer[length], (nint)(buffer.Length - length));
                 if (count < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() is Errno.EINTR or Errno.EAGAIN)
+                    if ((Errno)Marshal.GetLastPInvokeError() is Errno.EINTR or Errno.EAGAIN)
                     {
                         continue;
                     }
 
-                    throw new DBusErrnoException(Errno.EINVAL, "the secret file descriptor cannot be read");
+                    throw new MediaException(Errno.EINVAL, "the secret file descriptor cannot be read");
                 }
 
                 if (count == 0)
                 {
-                    throw new DBusErrnoException(
+                    throw new MediaException(
                         Errno.EINVAL, "the secret pipe was closed before the secret's second NUL byte");
                 }
 
                 length += (int)count;
                 if (length > MaxLength)
                 {
-                    throw new DBusErrnoException(Errno.EINVAL, $"the secret is longer than {MaxLength} bytes");
+                    throw new MediaException(Errno.EINVAL, $"the secret is longer than {MaxLength} bytes");
                 }
 
                 // Complete at the second NUL; Parse refuses anything that came after it in the same read.

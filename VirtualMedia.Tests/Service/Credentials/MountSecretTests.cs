@@ -1,10 +1,11 @@
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using VirtualMedia.DBus;
-using VirtualMedia.Service.Bus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Credentials;
+using VirtualMedia.Service.Errors;
 using VirtualMedia.Tests.Infrastructure;
 
-namespace VirtualMedia.Tests.Service.Bus;
+namespace VirtualMedia.Tests.Service.Credentials;
 
 public sealed class MountSecretTests
 {
@@ -40,7 +41,7 @@ public sealed class MountSecretTests
     {
         var act = () => MountSecret.Parse(Encoding.UTF8.GetBytes(text));
 
-        act.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
+        act.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
@@ -48,7 +49,7 @@ public sealed class MountSecretTests
     {
         var act = () => MountSecret.Parse([0xff, 0xfe, 0, 0x41, 0]);
 
-        act.Should().Throw<DBusErrnoException>().Which.Errno.Should().Be(Errno.EINVAL);
+        act.Should().Throw<MediaException>().Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
@@ -62,7 +63,7 @@ public sealed class MountSecretTests
 
         var tooLong = Encoding.UTF8.GetBytes(new string('u', 500) + "\0" + new string('p', 523) + "\0");
         var act = () => MountSecret.Parse(tooLong);
-        act.Should().Throw<DBusErrnoException>().Which.ErrorMessage.Should().Contain("1024");
+        act.Should().Throw<MediaException>().Which.Message.Should().Contain("1024");
     }
 
     [Test]
@@ -139,7 +140,7 @@ public sealed class MountSecretTests
 
         var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromMilliseconds(300), CancellationToken.None);
 
-        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+        (await act.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [TestCase("user\0pass")]
@@ -150,7 +151,7 @@ public sealed class MountSecretTests
 
         var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
-        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+        (await act.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
@@ -161,7 +162,7 @@ public sealed class MountSecretTests
 
         var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
-        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+        (await act.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     [Test]
@@ -172,7 +173,7 @@ public sealed class MountSecretTests
 
         var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(60), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
-        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.ErrorMessage.Should().Contain("1024");
+        (await act.Should().ThrowAsync<MediaException>()).Which.Message.Should().Contain("1024");
     }
 
     [Test]
@@ -182,7 +183,7 @@ public sealed class MountSecretTests
 
         var act = () => MountSecret.ReadAsync(AsFile(pipe), TimeSpan.FromSeconds(5), CancellationToken.None);
 
-        (await act.Should().ThrowAsync<DBusErrnoException>()).Which.Errno.Should().Be(Errno.EINVAL);
+        (await act.Should().ThrowAsync<MediaException>()).Which.Errno.Should().Be(Errno.EINVAL);
     }
 
     private static SafeFileHandle AsFile(SecretPipe pipe) => pipe.ReadEnd;

@@ -1,4 +1,4 @@
-namespace VirtualMedia.Service.Shares;
+namespace VirtualMedia.Service.Urls;
 
 /// <summary><c>smb://host[:port]/share/path/to/image.iso</c>: the first path component is the share.</summary>
 public sealed record SmbUrl : ShareUrl

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
-using VirtualMedia.DBus;
+using VirtualMedia.Nbd;
+using VirtualMedia.Service.Errors;
 
-namespace VirtualMedia.Service.Shares;
+namespace VirtualMedia.Service.Urls;
 
 /// <summary>An image on a network share: <c>smb://</c> or <c>nfs://</c>, parsed strictly so that nothing outside the share is reachable.</summary>
 public abstract record ShareUrl
@@ -40,7 +41,7 @@ public abstract record ShareUrl
     /// <summary>Host as it appears in a mount source: IPv6 addresses in brackets where the syntax needs them.</summary>
     private protected string HostForSource => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host;
 
-    /// <summary>Parses an <c>smb://</c> or <c>nfs://</c> URL; throws <see cref="DBusErrnoException"/> (EINVAL) when it is malformed.</summary>
+    /// <summary>Parses an <c>smb://</c> or <c>nfs://</c> URL; throws <see cref="MediaException"/> (EINVAL) when it is malformed.</summary>
     public static ShareUrl Parse(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -74,7 +75,7 @@ public abstract record ShareUrl
     }
 
     /// <summary>A malformed-URL error; never includes the URL text, which may be anything.</summary>
-    private protected static DBusErrnoException Invalid(string why) => new(Errno.EINVAL, "malformed image URL: " + why);
+    private protected static MediaException Invalid(string why) => new(Errno.EINVAL, "malformed image URL: " + why);
 
     private static (string Host, int? Port) ParseAuthority(string scheme, string authority)
     {
