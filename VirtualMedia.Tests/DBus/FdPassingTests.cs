@@ -75,13 +75,21 @@ public sealed class FdPassingTests : BusTestBase
     [Test]
     public async Task Fds_nobody_takes_are_closed_with_the_message()
     {
-        var before = Directory.GetFiles("/proc/self/fd").Length;
         for (var i = 0; i < 20; i++)
         {
-            using var reply = await CallAsync("MakeFd");
-        }
+            string pipe;
+            using (var reply = await CallAsync("MakeFd"))
+            {
+                // The pipe each call sends is told apart by its inode; the server's copy is closed by the reply body once sent.
+                var sent = Service.LastMadeFd!;
+                pipe = sent.OpenOn;
+                (await Task.WhenAny(sent.Closed, Task.Delay(PeerTimeout))).Should().BeSameAs(sent.Closed, "the server closes its copy of {0} once the reply is sent", pipe);
+                reply.UnixFdCount.Should().Be(1);
+                UnixPipe.FdsOpenOn(pipe).Should().ContainSingle("the server closed its copy: only the fd the unread reply brought is open on {0}", pipe);
+            }
 
-        Directory.GetFiles("/proc/self/fd").Length.Should().BeLessThan(before + 10);
+            UnixPipe.FdsOpenOn(pipe).Should().BeEmpty("call {0}: disposing the reply closes the fd nobody took", i);
+        }
     }
 
     [Test]

@@ -80,6 +80,9 @@ public sealed class TestService
 
     public int Increments => Volatile.Read(ref _increments);
 
+    /// <summary>The pipe the last MakeFd sent: the reply body closes the server's copy once the reply is sent.</summary>
+    public ObservedFd? LastMadeFd { get; private set; }
+
     /// <summary>Registers the object (under an ObjectManager) in <paramref name="tree"/>.</summary>
     public DBusObject Register(DBusObjectTree tree)
     {
@@ -150,10 +153,11 @@ public sealed class TestService
         return reply;
     }
 
-    private static ValueTask<MessageBody?> MakeFd(MethodCall call, CancellationToken cancellationToken)
+    private ValueTask<MessageBody?> MakeFd(MethodCall call, CancellationToken cancellationToken)
     {
         var reply = MethodCall.CreateReply("h");
-        reply.WriteUnixFd(UnixPipe.WithContent(ServerFdText), disposeWithBody: true);
+        LastMadeFd = new ObservedFd(UnixPipe.WithContent(ServerFdText));
+        reply.WriteUnixFd(LastMadeFd, disposeWithBody: true);
         return ValueTask.FromResult<MessageBody?>(reply);
     }
 

@@ -33,6 +33,27 @@ public static partial class UnixPipe
         return reader.ReadToEnd();
     }
 
+    /// <summary>What <paramref name="handle"/> is open on, as /proc/self/fd names it: <c>pipe:[inode]</c> for a pipe.</summary>
+    public static string OpenOn(SafeHandle handle) =>
+        LinkTarget($"/proc/self/fd/{handle.DangerousGetHandle()}") ?? throw new IOException("the handle is not open");
+
+    /// <summary>The numbers of this process's fds open on <paramref name="target"/> (as <see cref="OpenOn"/> names it).</summary>
+    public static IReadOnlyList<string> FdsOpenOn(string target) =>
+        [.. Directory.EnumerateFileSystemEntries("/proc/self/fd").Where(fd => LinkTarget(fd) == target).Select(fd => Path.GetFileName(fd))];
+
+    private static string? LinkTarget(string fd)
+    {
+        try
+        {
+            return new FileInfo(fd).LinkTarget;
+        }
+        catch (IOException)
+        {
+            // Closed since the directory was listed.
+            return null;
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
     private static partial int Pipe(Span<int> fds, int flags = 0x80000);
 }

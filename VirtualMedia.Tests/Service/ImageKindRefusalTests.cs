@@ -116,7 +116,7 @@ public sealed class ImageKindRefusalTests : NginxServiceFixture
     private async Task ExpectUsableAsync()
     {
         var path = ServiceRig.LegacyPath(2);
-        Rig.NoMoreCompletions(path, TimeSpan.FromMilliseconds(200)).Should().BeTrue();
+        await Rig.ExpectReadyOwingNoCompletionAsync(path);
         (await Rig.MountWithIntAsync(path, Nginx.HttpsUrl("images/disk.img"), false)).Should().BeTrue();
         Rig.NextCompletion(path).Should().Be(0);
         (await Rig.UnmountAsync(path)).Should().BeTrue();

@@ -206,6 +206,21 @@ internal sealed class ServiceRig : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// Checks that <paramref name="path"/> is Ready and owes no Completion: Unmount is refused as a Ready slot refuses it
+    /// (EPERM, nothing to unmount), and no Completion of the slot came before that refusal.
+    /// </summary>
+    public async Task ExpectReadyOwingNoCompletionAsync(string path)
+    {
+        var unmount = async () => await UnmountAsync(path);
+        var refusal = (await unmount.Should().ThrowAsync<DBusErrorException>()).Which;
+        refusal.ErrorName.Should().Be("org.freedesktop.DBus.Error.AccessDenied");
+        refusal.ErrorMessage.Should().Contain("nothing to unmount");
+
+        // A slot turns Ready only after sending (under its gate) every Completion it owed, and the refusal is sent after that: one sender's order is kept.
+        CompletionsOf(path).Should().BeEmpty("{0} owes no Completion", path);
+    }
+
     /// <summary>True when no further Completion of <paramref name="path"/> arrives within <paramref name="wait"/>.</summary>
     public bool NoMoreCompletions(string path, TimeSpan wait) => !CompletionsOf(path).TryTake(out _, wait);
 
