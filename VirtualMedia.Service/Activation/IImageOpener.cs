@@ -4,7 +4,7 @@ using VirtualMedia.Service.Urls;
 namespace VirtualMedia.Service.Activation;
 
 /// <summary>Opens the image of a legacy Mount: every check that can be made within a few seconds happens here.</summary>
-public interface IImageOpener
+internal interface IImageOpener
 {
     /// <summary>
     /// Checks that the scheme is enabled, the server answers, TLS verifies, the credentials are accepted,

@@ -16,7 +16,7 @@ namespace VirtualMedia.Service.Activation;
 /// Opens legacy images with the configured policy: https/http/file through the image source factory
 /// (which probes the server), smb/nfs through the share step, whose mount is released with the image.
 /// </summary>
-public sealed class ImageOpener : IImageOpener
+internal sealed class ImageOpener : IImageOpener
 {
     private const int MiB = 1024 * 1024;
     private readonly ServiceConfiguration _configuration;

@@ -11,7 +11,7 @@ namespace VirtualMedia.Service.Activation;
 
 /// <summary>Opens the image behind a URL (https, http, file) after probing it; every failure is an
 /// <see cref="ImageSourceException"/> with an errno and a message that names the URL without credentials.</summary>
-public sealed class ImageSourceFactory
+internal sealed class ImageSourceFactory
 {
     private readonly ILogger _logger;
 

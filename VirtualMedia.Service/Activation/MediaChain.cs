@@ -12,7 +12,7 @@ namespace VirtualMedia.Service.Activation;
 /// socket, then the NBD block device attached to that socket, then the USB gadget backed by it.
 /// A proxy slot starts at the block device: bmcweb already listens on the socket.
 /// </summary>
-public sealed class MediaChain
+internal sealed class MediaChain
 {
     private readonly KernelSide _kernel;
     private readonly GadgetComposer _gadgets;

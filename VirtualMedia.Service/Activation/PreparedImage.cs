@@ -8,7 +8,7 @@ namespace VirtualMedia.Service.Activation;
 /// </summary>
 /// <param name="Source">The opened image.</param>
 /// <param name="Release">Undoes what opening needed besides the source (a share mount); null when nothing.</param>
-public sealed record PreparedImage(IImageSource Source, IAsyncDisposable? Release) : IAsyncDisposable
+internal sealed record PreparedImage(IImageSource Source, IAsyncDisposable? Release) : IAsyncDisposable
 {
     /// <summary>True when the host may write: the Mount asked for it and the source can.</summary>
     public bool Writable => Source.IsWritable;

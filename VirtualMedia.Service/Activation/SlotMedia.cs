@@ -9,7 +9,7 @@ namespace VirtualMedia.Service.Activation;
 /// Everything one slot has set up to serve its media, in the order it was built; disposing tears it
 /// down in reverse (gadget, block device, NBD export, image) and never throws.
 /// </summary>
-public sealed class SlotMedia : IAsyncDisposable
+internal sealed class SlotMedia : IAsyncDisposable
 {
     private readonly string _slot;
     private readonly ILogger _logger;

@@ -8,7 +8,7 @@ namespace VirtualMedia.Service.Activation;
 /// Watches one mounted web image's link for its slot: says once when it starts failing and once when it recovers,
 /// and completes <see cref="Failed"/> when the outage outlasted its budget, which ejects the slot.
 /// </summary>
-public sealed class SourceWatch : ISourceHealthObserver
+internal sealed class SourceWatch : ISourceHealthObserver
 {
     private readonly string _slot;
     private readonly TimeSpan _budget;

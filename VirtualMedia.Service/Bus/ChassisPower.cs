@@ -12,7 +12,7 @@ namespace VirtualMedia.Service.Bus;
 /// chassis service's own signals count (its unique name, followed through NameOwnerChanged): another bus client
 /// sending a look-alike signal straight to us cannot eject media.
 /// </summary>
-public sealed class ChassisPower : IHostPower, IAsyncDisposable
+internal sealed class ChassisPower : IHostPower, IAsyncDisposable
 {
     /// <summary>phosphor-state-manager's chassis bus name.</summary>
     public const string Service = "xyz.openbmc_project.State.Chassis";

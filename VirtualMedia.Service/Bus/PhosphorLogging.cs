@@ -12,7 +12,7 @@ namespace VirtualMedia.Service.Bus;
 /// one call at a time is made with a short timeout and never retried, so an absent or hung logging service costs a
 /// warning line, never a slot's time.
 /// </summary>
-public sealed class PhosphorLogging : ISlotEvents, IAsyncDisposable
+internal sealed class PhosphorLogging : ISlotEvents, IAsyncDisposable
 {
     /// <summary>phosphor-logging's bus name.</summary>
     public const string Service = "xyz.openbmc_project.Logging";

@@ -10,7 +10,7 @@ namespace VirtualMedia.Service.Bus;
 /// A slot on D-Bus, exactly as bmcweb expects it (CONTRACT.md §1): MountPoint, Process and Stats
 /// properties, the mode's Mount/Unmount/Completion, and PropertiesChanged for whatever changes.
 /// </summary>
-public sealed class SlotObject : ISlotPublisher, IDisposable
+internal sealed class SlotObject : ISlotPublisher, IDisposable
 {
     private readonly Slot _slot;
     private readonly ILogger _logger;

@@ -6,7 +6,7 @@ using VirtualMedia.Service.Slots;
 namespace VirtualMedia.Service.Bus;
 
 /// <summary>The service on the system bus: the ObjectManager, one object per slot, then the well-known name.</summary>
-public sealed class VirtualMediaBus : IAsyncDisposable
+internal sealed class VirtualMediaBus : IAsyncDisposable
 {
     private readonly DBusConnection _connection;
     private readonly List<SlotObject> _objects;

@@ -3,7 +3,7 @@ using VirtualMedia.Service.Configuration;
 namespace VirtualMedia.Service.Bus;
 
 /// <summary>The names bmcweb knows the service by (CONTRACT.md §1).</summary>
-public static class VirtualMediaNames
+internal static class VirtualMediaNames
 {
     /// <summary>The well-known bus name.</summary>
     public const string Service = "xyz.openbmc_project.VirtualMedia";

@@ -11,7 +11,7 @@ namespace VirtualMedia.Service.Commands;
 
 /// <summary><c>serve &lt;url&gt; --socket &lt;path&gt;</c>: exports one image over NBD on a unix socket until interrupted,
 /// without D-Bus, so operators can check an image URL from the BMC (and benchmarks can drive the NBD path).</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     private const int MiB = 1024 * 1024;
 

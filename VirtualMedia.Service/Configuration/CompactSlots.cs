@@ -6,7 +6,7 @@ namespace VirtualMedia.Service.Configuration;
 /// Expands the compact form <c>{"ProxyMountPoints": P, "LegacyMountPoints": L}</c> into the slots the
 /// original default file spells out: proxies first (<c>Slot_0</c>…), then legacy slots, device and socket numbered alike.
 /// </summary>
-public static class CompactSlots
+internal static class CompactSlots
 {
     /// <summary>The slots of <paramref name="proxies"/> proxy and <paramref name="legacies"/> legacy mount points.</summary>
     public static IEnumerable<SlotConfiguration> Expand(int proxies, int legacies, string socketDirectory)

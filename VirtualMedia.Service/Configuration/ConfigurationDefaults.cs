@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>The values the original service's default file uses, shared by the compact form and defaults.</summary>
-public static class ConfigurationDefaults
+internal static class ConfigurationDefaults
 {
     /// <summary>Where the service reads its configuration unless told otherwise.</summary>
     public const string ConfigurationFile = "/etc/virtual-media.json";

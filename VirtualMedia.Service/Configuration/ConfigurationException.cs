@@ -4,7 +4,7 @@ using System.Text;
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>The configuration file is unusable; the message names the file, the slot and the field.</summary>
-public sealed class ConfigurationException : Exception
+internal sealed class ConfigurationException : Exception
 {
     public ConfigurationException(string file, string? slot, string? field, string problem)
         : base(Describe(file, slot, field, problem))

@@ -8,7 +8,7 @@ namespace VirtualMedia.Service.Configuration;
 /// Reads the original service's configuration file, our optional keys and the compact form,
 /// and refuses anything it cannot use with a message naming the file, the slot and the field.
 /// </summary>
-public static class ConfigurationLoader
+internal static class ConfigurationLoader
 {
     private static readonly JsonDocumentOptions ParseOptions = new()
     {

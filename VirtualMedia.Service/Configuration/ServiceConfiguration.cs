@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>Everything <c>/etc/virtual-media.json</c> says, validated.</summary>
-public sealed record ServiceConfiguration
+internal sealed record ServiceConfiguration
 {
     /// <summary>Seconds without I/O after which an active slot is ejected; 0 disables it.</summary>
     public required uint InactivityTimeoutSeconds { get; init; }

@@ -13,7 +13,7 @@ namespace VirtualMedia.Service.Configuration;
 /// <param name="MediaType">USB stick or CD.</param>
 /// <param name="EjectPolicy">When the media ejects itself: Persistent, Timed or OnPowerOff (legacy); Session (proxy).</param>
 /// <param name="EjectTimeoutSeconds">Seconds from insertion to ejection under <see cref="EjectPolicy.Timed"/>; 0 otherwise.</param>
-public sealed record SlotConfiguration(
+internal sealed record SlotConfiguration(
     string Name,
     SlotMode Mode,
     string EndpointId,

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>How a slot gets its image: the numbers are the original configuration's <c>Mode</c> values.</summary>
-public enum SlotMode
+internal enum SlotMode
 {
     /// <summary>bmcweb relays the image from the browser to the slot's socket.</summary>
     Proxy = 0,

@@ -11,7 +11,7 @@ namespace VirtualMedia.Service.Credentials;
 /// The user and password of a legacy Mount, read once from the pipe bmcweb passes
 /// (<c>user\0password\0</c>, at most 1024 bytes), kept only in this object's buffer and wiped on dispose.
 /// </summary>
-public sealed partial class MountSecret : IDisposable
+internal sealed partial class MountSecret : IDisposable
 {
     /// <summary>The most a secret may hold, terminators included (what bmcweb and the original accept).</summary>
     public const int MaxLength = 1024;

@@ -5,7 +5,7 @@ namespace VirtualMedia.Service.Ejection;
 /// inserted and expires <c>EjectTimeout</c> seconds later. For every other policy it never runs.
 /// Not thread-safe: the slot calls it with its gate held.
 /// </summary>
-public sealed class EjectTimer
+internal sealed class EjectTimer
 {
     private readonly ushort _timeoutSeconds;
     private readonly TimeProvider _clock;

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Ejection;
 
 /// <summary>The host's chassis power, as the OnPowerOff eject policy follows it.</summary>
-public interface IHostPower
+internal interface IHostPower
 {
     /// <summary>Raised when the chassis power becomes off (on a thread of its own; keep handlers short).</summary>
     event EventHandler? PoweredOff;

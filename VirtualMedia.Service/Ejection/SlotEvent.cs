@@ -13,7 +13,7 @@ namespace VirtualMedia.Service.Ejection;
 /// <param name="Kind">What happened.</param>
 /// <param name="Errno">The errno of a failure; <see cref="Errno.None"/> for an ejection by policy or inactivity.</param>
 /// <param name="Detail">A few words more (an exit code, a number of seconds), or null.</param>
-public sealed record SlotEvent(string Slot, string Url, SlotEventKind Kind, Errno Errno, string? Detail = null)
+internal sealed record SlotEvent(string Slot, string Url, SlotEventKind Kind, Errno Errno, string? Detail = null)
 {
     /// <summary>False for an ejection the configuration asked for (policy, inactivity); true for every failure.</summary>
     public bool IsFailure => Kind is not (SlotEventKind.TimedEject or SlotEventKind.PowerOffEject or SlotEventKind.InactivityEject);

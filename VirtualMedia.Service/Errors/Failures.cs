@@ -4,7 +4,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.Errors;
 
 /// <summary>The service's one mapping from the typed failures of the libraries to an errno.</summary>
-public static class Failures
+internal static class Failures
 {
     /// <summary>The errno <paramref name="exception"/> stands for; EIO when it carries none.</summary>
     public static Errno ErrnoOf(Exception exception) => exception switch

@@ -3,7 +3,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.Errors;
 
 /// <summary>A refused or failed media operation: the errno and the message its caller gets (the Bus layer makes it a D-Bus error).</summary>
-public sealed class MediaException : Exception
+internal sealed class MediaException : Exception
 {
     /// <summary>Creates the error for <paramref name="errno"/>.</summary>
     public MediaException(Errno errno, string message, Exception? innerException = null)

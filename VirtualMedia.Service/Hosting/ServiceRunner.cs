@@ -11,7 +11,7 @@ using VirtualMedia.Service.Shares;
 namespace VirtualMedia.Service.Hosting;
 
 /// <summary>Runs the service from a configuration file until SIGTERM; returns the process exit code.</summary>
-public static class ServiceRunner
+internal static class ServiceRunner
 {
     /// <summary>Exit code of an unusable configuration (EX_CONFIG; the unit does not restart on it).</summary>
     public const int ConfigurationError = 78;

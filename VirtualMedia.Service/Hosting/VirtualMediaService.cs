@@ -14,7 +14,7 @@ namespace VirtualMedia.Service.Hosting;
 /// The service's life: at start, clean what a previous run left, build the slots, publish them on
 /// D-Bus and own the name (the host then tells systemd READY); at stop, eject every slot and leave the bus.
 /// </summary>
-public sealed class VirtualMediaService : IHostedService, IAsyncDisposable
+internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
 {
     private readonly ServiceConfiguration _configuration;
     private readonly IHostApplicationLifetime _lifetime;

@@ -4,7 +4,7 @@ namespace VirtualMedia.Service.ImageSources;
 
 /// <summary>Hears how a remote image's link is doing: each outage once as it begins and once as it ends, and the
 /// one failure that gives the source up. Called from fetch tasks; must not block.</summary>
-public interface ISourceHealthObserver
+internal interface ISourceHealthObserver
 {
     /// <summary>The first fetch failed after a success (or the start); retries have begun.</summary>
     void OutageBegan(string reason);

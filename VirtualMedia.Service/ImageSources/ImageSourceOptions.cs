@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.ImageSources;
 
 /// <summary>Policy and tuning for opening image URLs.</summary>
-public sealed record ImageSourceOptions
+internal sealed record ImageSourceOptions
 {
     /// <summary>Plain http:// URLs are refused unless this is on.</summary>
     public bool AllowHttp { get; init; }

@@ -10,7 +10,7 @@ namespace VirtualMedia.Service.Logging;
 /// NLog to stdout, one line per event, each starting with the syslog priority journald reads
 /// (<c>&lt;3&gt;</c> for errors), so <c>journalctl -u virtual-media -p err</c> shows failures and nothing else.
 /// </summary>
-public static class JournalLogging
+internal static class JournalLogging
 {
     private const string PriorityRenderer = "journal-priority";
 

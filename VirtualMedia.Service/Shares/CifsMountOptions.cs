@@ -15,7 +15,7 @@ namespace VirtualMedia.Service.Shares;
 /// A guest session has no session key, so it cannot be sealed: guest mounts are signed-off
 /// anonymous sessions and are the only ones without <c>seal</c>.
 /// </remarks>
-public static class CifsMountOptions
+internal static class CifsMountOptions
 {
     /// <summary>The dialects tried, newest first.</summary>
     public static readonly IReadOnlyList<string> Dialects = ["3.1.1", "3.0"];

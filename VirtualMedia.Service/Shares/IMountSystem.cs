@@ -3,7 +3,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>The kernel's mount table and mount calls: <see cref="KernelMountSystem"/> for real, a fake only in tests of the clean-up logic.</summary>
-public interface IMountSystem
+internal interface IMountSystem
 {
     /// <summary>mount(2); returns <see cref="Errno.None"/> or the errno.</summary>
     Errno Mount(string source, string target, string fileSystemType, MountRestrictions flags, MountData data);

@@ -5,7 +5,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Checks that the image inside a mounted share is a regular file that can be opened as asked, and reads its size.</summary>
-public static partial class ImageFile
+internal static partial class ImageFile
 {
     private const int AtFdCwd = -100;
     private const uint StatxType = 0x1;

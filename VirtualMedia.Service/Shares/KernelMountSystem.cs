@@ -5,7 +5,7 @@ namespace VirtualMedia.Service.Shares;
 
 /// <summary>mount(2) and umount2(2) through libc, and the mount table from /proc/self/mountinfo.</summary>
 /// <remarks>Called directly rather than through the <c>mount</c> program so that no credential ever reaches a command line.</remarks>
-public sealed partial class KernelMountSystem : IMountSystem
+internal sealed partial class KernelMountSystem : IMountSystem
 {
     private const int MntDetach = 2;
     private const int UmountNoFollow = 8;

@@ -9,7 +9,7 @@ namespace VirtualMedia.Service.Shares;
 /// Checked before anything else so that a kernel without the client (this project's sandbox, a
 /// BMC image built without it) gets a clear ENOTSUP instead of a mount error later.
 /// </remarks>
-public sealed class KernelShareSupport
+internal sealed class KernelShareSupport
 {
     private readonly string _procFileSystems;
     private readonly string _modulesDirectory;

@@ -9,7 +9,7 @@ namespace VirtualMedia.Service.Shares;
 /// Errors are <see cref="VirtualMedia.Service.Errors.MediaException"/>s naming the URL without credentials; a kernel without
 /// the CIFS or NFS client (the sandbox) gets ENOTSUP saying so.
 /// </remarks>
-public sealed class KernelShares : IShareMounter
+internal sealed class KernelShares : IShareMounter
 {
     private readonly ShareMounter _mounter;
 

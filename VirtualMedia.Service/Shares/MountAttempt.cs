@@ -5,7 +5,7 @@ namespace VirtualMedia.Service.Shares;
 /// <param name="Source">The device argument of mount(2): <c>//host/share</c> or <c>host:/dir</c>.</param>
 /// <param name="Protocol">What this attempt speaks, for messages (<c>SMB 3.1.1 sealed</c>, <c>NFSv4.2</c>).</param>
 /// <param name="Data">The option string; disposing the attempt wipes it.</param>
-public sealed record MountAttempt(string FileSystemType, string Source, string Protocol, MountData Data) : IDisposable
+internal sealed record MountAttempt(string FileSystemType, string Source, string Protocol, MountData Data) : IDisposable
 {
     /// <inheritdoc />
     public void Dispose() => Data.Dispose();

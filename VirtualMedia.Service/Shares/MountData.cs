@@ -7,7 +7,7 @@ namespace VirtualMedia.Service.Shares;
 /// The comma-separated option string handed to mount(2), built as NUL-terminated bytes so that a
 /// password in it can be wiped after the call (a string could not be).
 /// </summary>
-public sealed class MountData : IDisposable
+internal sealed class MountData : IDisposable
 {
     private byte[] _buffer = new byte[256];
     private int _length;

@@ -3,7 +3,7 @@ using System.Text;
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Reads the mount points out of /proc/self/mountinfo text (octal escapes such as <c>\040</c> decoded).</summary>
-public static class MountInfo
+internal static class MountInfo
 {
     /// <summary>The mount point (fifth field) of every line, in table order.</summary>
     public static IReadOnlyList<string> ParseMountPoints(string mountInfo)

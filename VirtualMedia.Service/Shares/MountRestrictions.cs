@@ -2,7 +2,7 @@ namespace VirtualMedia.Service.Shares;
 
 /// <summary>The mount(2) flags (MS_*, values from linux/mount.h) a share mount uses: all of them take rights away.</summary>
 [Flags]
-public enum MountRestrictions : ulong
+internal enum MountRestrictions : ulong
 {
     None = 0,
     ReadOnly = 1,

@@ -3,7 +3,7 @@ using VirtualMedia.Service.Urls;
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>A share mounted for one slot, with the image file checked; disposing it unmounts the share and removes its directory.</summary>
-public sealed class MountedShare : IAsyncDisposable
+internal sealed class MountedShare : IAsyncDisposable
 {
     private readonly ShareMounter _owner;
     private int _released;

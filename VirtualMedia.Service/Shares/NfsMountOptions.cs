@@ -12,7 +12,7 @@ namespace VirtualMedia.Service.Shares;
 /// NBD export forever; NFSv3 uses <c>nolock</c> because there is no lockd/statd on a BMC and the
 /// image is only read (or written by one host).
 /// </remarks>
-public static class NfsMountOptions
+internal static class NfsMountOptions
 {
     /// <summary>Protocol versions tried, newest first.</summary>
     public static readonly IReadOnlyList<string> Versions = ["4.2", "4.1", "4.0", "3"];

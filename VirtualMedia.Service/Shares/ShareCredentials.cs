@@ -3,7 +3,7 @@ namespace VirtualMedia.Service.Shares;
 /// <summary>The user name and password from the Mount secret; the caller owns the password bytes and wipes them.</summary>
 /// <param name="User">User name, possibly <c>DOMAIN\user</c> or <c>DOMAIN/user</c>; empty for guest.</param>
 /// <param name="Password">The password as UTF-8 bytes; empty for guest.</param>
-public readonly record struct ShareCredentials(string User, ReadOnlyMemory<byte> Password)
+internal readonly record struct ShareCredentials(string User, ReadOnlyMemory<byte> Password)
 {
     /// <summary>No user and no password: a guest (SMB) or AUTH_SYS (NFS) mount.</summary>
     public static ShareCredentials Guest => new(string.Empty, ReadOnlyMemory<byte>.Empty);

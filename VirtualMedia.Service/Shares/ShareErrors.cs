@@ -6,7 +6,7 @@ using VirtualMedia.Service.Urls;
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Turns a mount(2) or file errno into the errno Mount reports and a message a person can act on, naming the URL without credentials.</summary>
-public static class ShareErrors
+internal static class ShareErrors
 {
     /// <summary>The error for a failed mount of <paramref name="url"/> with <paramref name="protocol"/> (e.g. <c>SMB 3.1.1 sealed</c>).</summary>
     public static MediaException ForMount(ShareUrl url, Errno errno, string protocol)

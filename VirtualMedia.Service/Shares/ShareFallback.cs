@@ -9,7 +9,7 @@ namespace VirtualMedia.Service.Shares;
 /// search. An NFSv4 failure other than "version not offered" goes straight to NFSv3, whose
 /// paths and permissions can differ from NFSv4's pseudo file system.
 /// </remarks>
-public static class ShareFallback
+internal static class ShareFallback
 {
     /// <summary>The index of the next attempt after <paramref name="index"/> failed with <paramref name="errno"/>, or -1 to stop.</summary>
     public static int Next(IReadOnlyList<MountAttempt> attempts, int index, Errno errno)

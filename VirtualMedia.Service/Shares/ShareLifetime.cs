@@ -7,7 +7,7 @@ namespace VirtualMedia.Service.Shares;
 /// runtime directory, at stop whatever the slots' own teardown did not release.
 /// </summary>
 /// <remarks>Registered before the service so that it starts first and stops last (hosted services stop in reverse order).</remarks>
-public sealed class ShareLifetime : IHostedService
+internal sealed class ShareLifetime : IHostedService
 {
     private readonly ShareMounter _mounter;
 

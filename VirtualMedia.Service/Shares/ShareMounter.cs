@@ -14,7 +14,7 @@ namespace VirtualMedia.Service.Shares;
 /// <see cref="MountedShare"/>, on any failure after the mount, at service stop
 /// (<see cref="ReleaseAllAsync"/>) and at start for whatever a previous run left (<see cref="RemoveLeftovers"/>).
 /// </summary>
-public sealed class ShareMounter
+internal sealed class ShareMounter
 {
     /// <summary>Name of the mount directory inside a slot's directory.</summary>
     public const string MountDirectoryName = "share";

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Where and how shares are mounted.</summary>
-public sealed class ShareMounterOptions
+internal sealed class ShareMounterOptions
 {
     /// <summary>The runtime directory; each slot mounts under <c>&lt;Root&gt;/&lt;Slot&gt;/share</c>, everything 0700.</summary>
     public string Root { get; init; } = "/run/virtual-media";

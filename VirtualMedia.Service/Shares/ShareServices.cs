@@ -5,7 +5,7 @@ using VirtualMedia.Service.Configuration;
 namespace VirtualMedia.Service.Shares;
 
 /// <summary>Registers <c>smb://</c> and <c>nfs://</c> support: the kernel share mounter behind <see cref="IShareMounter"/>, and its clean-up at start and stop.</summary>
-public static class ShareServices
+internal static class ShareServices
 {
     /// <summary>Adds the share step; call before the service's own hosted service so that leftovers are gone before slots exist.</summary>
     public static IServiceCollection AddKernelShares(this IServiceCollection services, ServiceConfiguration configuration)

@@ -6,7 +6,7 @@ using VirtualMedia.Service.Errors;
 namespace VirtualMedia.Service.Slots;
 
 /// <content>The eject policy's power side and the events the operator did not ask for.</content>
-public sealed partial class Slot
+internal sealed partial class Slot
 {
     /// <summary>
     /// Reports an event the operator did not ask for (an ejection by policy, inactivity or failure, a failure after

@@ -14,7 +14,7 @@ namespace VirtualMedia.Service.Slots;
 /// end of background work, the one-second tick), runs the media chain in the background, and
 /// publishes every change — properties first, then the Completion.
 /// </summary>
-public sealed partial class Slot : IAsyncDisposable
+internal sealed partial class Slot : IAsyncDisposable
 {
     private readonly SlotStateMachine _machine;
     private readonly MediaChain _chain;

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Slots;
 
 /// <summary>Where a slot is in its life: Ready → Activating → Active → Deactivating → Ready.</summary>
-public enum SlotState
+internal enum SlotState
 {
     /// <summary>No media; Mount is accepted.</summary>
     Ready,

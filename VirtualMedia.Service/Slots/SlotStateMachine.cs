@@ -8,7 +8,7 @@ namespace VirtualMedia.Service.Slots;
 /// Completion is owed (exactly one per accepted request), the Timeout + 5 s deadline, and the
 /// inactivity countdown. Not thread-safe: the slot feeds it one event at a time.
 /// </summary>
-public sealed class SlotStateMachine
+internal sealed class SlotStateMachine
 {
     private readonly string _slot;
     private readonly uint _inactivityTimeoutSeconds;

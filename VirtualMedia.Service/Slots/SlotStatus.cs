@@ -2,7 +2,7 @@
 namespace VirtualMedia.Service.Slots;
 
 /// <summary>The values of a slot's changing D-Bus properties at one moment.</summary>
-public sealed record SlotStatus(
+internal sealed record SlotStatus(
     bool Active,
     int ExitCode,
     string ImageUrl,

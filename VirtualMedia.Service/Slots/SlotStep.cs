@@ -3,7 +3,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.Slots;
 
 /// <summary>What the slot must do after a state-machine event.</summary>
-public enum SlotAction
+internal enum SlotAction
 {
     /// <summary>Nothing more.</summary>
     None,
@@ -16,7 +16,7 @@ public enum SlotAction
 }
 
 /// <summary>The outcome of one state-machine event: a Completion to emit (or none) and an action.</summary>
-public readonly record struct SlotStep(Errno? Completion, SlotAction Action)
+internal readonly record struct SlotStep(Errno? Completion, SlotAction Action)
 {
     /// <summary>Nothing to emit, nothing to do.</summary>
     public static SlotStep Nothing => default;

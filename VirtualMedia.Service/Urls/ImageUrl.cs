@@ -12,7 +12,7 @@ namespace VirtualMedia.Service.Urls;
 /// The text is parsed here once; the image source factory and the share step take the parsed form, so the URL that
 /// is checked, logged and opened is the same one.
 /// </remarks>
-public sealed class ImageUrl
+internal sealed class ImageUrl
 {
     private readonly ShareUrl? _share;
     private readonly MediaException? _shareRefusal;

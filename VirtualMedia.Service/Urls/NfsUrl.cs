@@ -6,7 +6,7 @@ namespace VirtualMedia.Service.Urls;
 /// NFSv3 mount protocol let a client mount any directory inside an export, so the image's own
 /// directory is mounted.
 /// </remarks>
-public sealed record NfsUrl : ShareUrl
+internal sealed record NfsUrl : ShareUrl
 {
     internal NfsUrl(string host, int? port, IReadOnlyList<string> segments)
         : base("nfs", host, port, segments)

@@ -6,7 +6,7 @@ using VirtualMedia.Service.Errors;
 namespace VirtualMedia.Service.Urls;
 
 /// <summary>An image on a network share: <c>smb://</c> or <c>nfs://</c>, parsed strictly so that nothing outside the share is reachable.</summary>
-public abstract record ShareUrl
+internal abstract record ShareUrl
 {
     private protected ShareUrl(string scheme, string host, int? port, IReadOnlyList<string> segments)
     {

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Urls;
 
 /// <summary><c>smb://host[:port]/share/path/to/image.iso</c>: the first path component is the share.</summary>
-public sealed record SmbUrl : ShareUrl
+internal sealed record SmbUrl : ShareUrl
 {
     internal SmbUrl(string host, int? port, IReadOnlyList<string> segments)
         : base("smb", host, port, segments)

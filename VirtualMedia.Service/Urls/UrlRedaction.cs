@@ -2,7 +2,7 @@
 namespace VirtualMedia.Service.Urls;
 
 /// <summary>Makes image URLs safe to log and to show in errors: no user info, no query (signed URLs carry tokens).</summary>
-public static class UrlRedaction
+internal static class UrlRedaction
 {
     /// <summary>Returns <paramref name="url"/> without credentials; unparsable input is not echoed back.</summary>
     public static string Redact(string? url) => ImageUrl.TryParseAbsolute(url, out var uri) ? Redact(uri) : Unparsable(url);

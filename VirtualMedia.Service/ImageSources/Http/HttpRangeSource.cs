@@ -3,7 +3,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>A read-only image on an HTTP(S) server, read with ranged GETs through a read-ahead cache.</summary>
-public sealed class HttpRangeSource : IImageSource
+internal sealed class HttpRangeSource : IImageSource
 {
     private readonly HttpRangeClient _client;
     private readonly ReadAheadCache _cache;
