@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Ejection;
 
 /// <summary>When a slot's media ejects itself (Redfish VirtualMedia <c>EjectPolicy</c>), besides InactivityTimeout.</summary>
-/// <remarks>Public, unlike the service\'s other types: NUnit test cases take it as a parameter.</remarks>
+/// <remarks>Public, unlike the service's other types: NUnit test cases take it as a parameter.</remarks>
 public enum EjectPolicy
 {
     /// <summary>Stays until unmounted (or idle for the InactivityTimeout): the original service's behaviour.</summary>

@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Ejection;
 
 /// <summary>What happened to a slot without the operator asking: each is one phosphor-logging entry.</summary>
-/// <remarks>Public, unlike the service\'s other types: NUnit test cases take it as a parameter.</remarks>
+/// <remarks>Public, unlike the service's other types: NUnit test cases take it as a parameter.</remarks>
 public enum SlotEventKind
 {
     /// <summary>Ejected by the Timed policy, <c>EjectTimeout</c> seconds after insertion (informational).</summary>

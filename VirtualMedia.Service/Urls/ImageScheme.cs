@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.Urls;
 
 /// <summary>The kinds of image location a legacy Mount may name.</summary>
-/// <remarks>Public, unlike the service\'s other types: NUnit test cases take it as a parameter.</remarks>
+/// <remarks>Public, unlike the service's other types: NUnit test cases take it as a parameter.</remarks>
 public enum ImageScheme
 {
     /// <summary><c>https://</c>.</summary>
