@@ -151,7 +151,7 @@ public sealed class ServiceLifecycleTests
         await Wait.UntilAsync(async () => !await rig.IsActiveAsync(path), TimeSpan.FromSeconds(15), "the inactivity eject");
 
         rig.Changes.Count(c => c.Path == path && c.Names.Contains("RemainingInactivityTimeout")).Should().BeGreaterThanOrEqualTo(3);
-        rig.NoMoreCompletions(path, TimeSpan.FromSeconds(1)).Should().BeTrue("an eject is not a request");
+        await rig.ExpectReadyOwingNoCompletionAsync(path);
         rig.Service.Lines.Should().Contain(l => l.StartsWith("<4>Slot_3: no I/O", StringComparison.Ordinal));
         Directory.GetDirectories(GadgetRoot(rig)).Should().BeEmpty();
     }

@@ -207,22 +207,44 @@ internal sealed class ServiceRig : IAsyncDisposable
     }
 
     /// <summary>
-    /// Checks that <paramref name="path"/> is Ready and owes no Completion: Unmount is refused as a Ready slot refuses it
-    /// (EPERM, nothing to unmount), and no Completion of the slot came before that refusal.
+    /// Checks that <paramref name="path"/> is Ready (or becomes Ready: an ejection may still be removing the media) and
+    /// owes no Completion: Unmount is refused as a Ready slot refuses it (EPERM, nothing to unmount), and no Completion of
+    /// the slot came before that refusal.
     /// </summary>
     public async Task ExpectReadyOwingNoCompletionAsync(string path)
     {
-        var unmount = async () => await UnmountAsync(path);
-        var refusal = (await unmount.Should().ThrowAsync<DBusErrorException>()).Which;
-        refusal.ErrorName.Should().Be("org.freedesktop.DBus.Error.AccessDenied");
+        DBusErrorException? refusal = null;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var unmount = async () => await UnmountAsync(path);
+                refusal = (await unmount.Should().ThrowAsync<DBusErrorException>()).Which;
+                return refusal.ErrorName != "System.Error.EBUSY";
+            },
+            TimeSpan.FromSeconds(15),
+            () => $"{path} to be Ready\n{Service.Output}");
+        refusal!.ErrorName.Should().Be("org.freedesktop.DBus.Error.AccessDenied");
         refusal.ErrorMessage.Should().Contain("nothing to unmount");
-
-        // A slot turns Ready only after sending (under its gate) every Completion it owed, and the refusal is sent after that: one sender's order is kept.
-        CompletionsOf(path).Should().BeEmpty("{0} owes no Completion", path);
+        ExpectNoCompletionBeforeTheRefusal(path);
     }
 
-    /// <summary>True when no further Completion of <paramref name="path"/> arrives within <paramref name="wait"/>.</summary>
-    public bool NoMoreCompletions(string path, TimeSpan wait) => !CompletionsOf(path).TryTake(out _, wait);
+    /// <summary>
+    /// Checks that <paramref name="path"/> is Active and owes no Completion: another Mount is refused as an Active slot
+    /// refuses it (EPERM, already has media), and no Completion of the slot came before that refusal.
+    /// </summary>
+    public async Task ExpectActiveOwingNoCompletionAsync(string path)
+    {
+        var mount = async () => await MountWithIntAsync(path, "https://127.0.0.1/another.iso", false);
+        var refusal = (await mount.Should().ThrowAsync<DBusErrorException>()).Which;
+        refusal.ErrorName.Should().Be("org.freedesktop.DBus.Error.AccessDenied");
+        refusal.ErrorMessage.Should().Contain("already has media inserted");
+        ExpectNoCompletionBeforeTheRefusal(path);
+    }
+
+    // A slot sends every Completion it owes under its gate, and refuses a request under the same gate afterwards; the
+    // refusal reaches us after those signals, as one sender's messages keep their order.
+    private void ExpectNoCompletionBeforeTheRefusal(string path) =>
+        CompletionsOf(path).Should().BeEmpty("{0} owes no Completion", path);
 
     /// <summary>Reads the whole media as the host would, through the sandbox's dev/nbdX.sock, and hashes it.</summary>
     public async Task<string> HostViewSha256Async(string device)

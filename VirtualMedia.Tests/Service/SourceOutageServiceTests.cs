@@ -53,7 +53,7 @@ public sealed class SourceOutageServiceTests
         result.ExitCode.Should().Be(0, result.StandardError);
         result.StandardOutput.Trim().Should().Be(TailSha256(), "the host got the image's bytes, late but right");
         (await _rig.IsActiveAsync(Slot)).Should().BeTrue();
-        _rig.NoMoreCompletions(Slot, TimeSpan.FromSeconds(1)).Should().BeTrue();
+        await _rig.ExpectActiveOwingNoCompletionAsync(Slot);
         await Wait.UntilAsync(() => Task.FromResult(_rig.Service.Lines.Any(l => l.Contains("answers again", StringComparison.Ordinal))), Patience.Scale(TimeSpan.FromSeconds(5)), "the recovery line");
         var lines = _rig.Service.Lines.Where(l => l.Contains("Slot_2", StringComparison.Ordinal)).ToList();
         lines.Should().ContainSingle(l => l.StartsWith("<4>", StringComparison.Ordinal) && l.Contains("the image server is failing", StringComparison.Ordinal));
@@ -77,7 +77,7 @@ public sealed class SourceOutageServiceTests
         ((string)await _rig.GetAsync(Slot, ServiceRig.MountPoint, "ImageURL")).Should().BeEmpty();
         var errors = _rig.Service.Lines.Where(l => l.StartsWith("<3>", StringComparison.Ordinal)).ToList();
         errors.Should().ContainSingle().Which.Should().Contain("Slot_2").And.Contain("giving up").And.Contain("ejecting");
-        _rig.NoMoreCompletions(Slot, TimeSpan.FromSeconds(2)).Should().BeTrue("the failure completes once");
+        await _rig.ExpectReadyOwingNoCompletionAsync(Slot);
         var entry = logging.Next(TimeSpan.FromSeconds(5));
         entry.Should().NotBeNull("the ejection is an event in Redfish's log");
         entry!.Severity.Should().Be("xyz.openbmc_project.Logging.Entry.Level.Error");

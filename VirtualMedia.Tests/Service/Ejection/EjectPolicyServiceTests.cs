@@ -44,7 +44,7 @@ public sealed class EjectPolicyServiceTests
         entry.Message.Should().Contain("Slot_3").And.Contain(image).And.Contain("Timed");
         entry.Data.Should().Contain(new Dictionary<string, string> { ["SLOT"] = "Slot_3", ["URL"] = image, ["ERRNO"] = "0", ["REASON"] = "TimedEject" });
         logging.Next(Quiet).Should().BeNull("one ejection is one entry");
-        rig.NoMoreCompletions(path, TimeSpan.FromSeconds(1)).Should().BeTrue("an eject is not a request");
+        await rig.ExpectReadyOwingNoCompletionAsync(path);
         rig.Changes.Count(c => c.Path == path && c.Interface == EjectPolicy && c.Names.Contains("RemainingEjectTimeout")).Should().BeGreaterThanOrEqualTo(2);
         (await rig.GetAsync(path, EjectPolicy, "RemainingEjectTimeout")).Should().Be((ushort)0);
         await UntilLoggedAsync(rig, l => l.StartsWith($"<6>Slot_3: {TimedSeconds} s since it was inserted (EjectPolicy Timed): ejecting", StringComparison.Ordinal));
@@ -122,7 +122,7 @@ public sealed class EjectPolicyServiceTests
         await UntilLoggedAsync(rig, l => l.StartsWith("<3>Slot_2: mount of", StringComparison.Ordinal)
             && l.Contains("no chassis state service", StringComparison.Ordinal));
         (await rig.IsActiveAsync(path)).Should().BeFalse();
-        rig.NoMoreCompletions(path, TimeSpan.FromSeconds(1)).Should().BeTrue("a refused Mount owes no Completion");
+        await rig.ExpectReadyOwingNoCompletionAsync(path);
         logging.Next(Quiet).Should().BeNull("a Mount refused before true is the caller's error, not an event");
     }
 
