@@ -1,4 +1,5 @@
 using VirtualMedia.Service.Bus;
+using VirtualMedia.Service.Configuration;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -10,5 +11,8 @@ public interface IImageOpener
     /// Range works and the size is known, then returns the open image.
     /// </summary>
     /// <exception cref="VirtualMedia.DBus.DBusErrnoException">A check failed; the errno and message go back to the caller.</exception>
-    Task<PreparedImage> OpenAsync(string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken);
+    /// <remarks>With <see cref="TransferMethod.Upload"/> a web image's copy to BMC storage starts here (after a check
+    /// that it fits: ENOSPC).</remarks>
+    Task<PreparedImage> OpenAsync(
+        string slot, ImageUrl url, bool readWrite, TransferMethod transfer, MountSecret secret, CancellationToken cancellationToken);
 }
