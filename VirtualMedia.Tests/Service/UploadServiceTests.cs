@@ -147,7 +147,8 @@ public sealed class UploadServiceTests
             {
                 var reader = message.GetReader();
                 reader.ReadString();
-                signals.Enqueue((clock.Elapsed, (Dictionary<object, object>)reader.ReadValue("a{sv}")));
+                var changed = (Dictionary<object, object>)reader.ReadValue("a{sv}");
+                signals.Enqueue((clock.Elapsed, changed.ToDictionary(p => p.Key, p => ((DBusVariant)p.Value).Value)));
             });
         string[] property = ["--address=" + _rig.Bus.Address, "set-property", ServiceRig.Name, Slot, Transfer, "Method", "s"];
 
