@@ -48,8 +48,7 @@ public sealed class UploadServiceTests
     public async Task Once_Complete_the_host_reads_the_whole_image_with_the_server_stopped_and_Unmount_leaves_no_file()
     {
         await StartServiceAsync(upload: true);
-        (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl("images/image.img"), false)).Should().BeTrue();
-        _rig.NextCompletion(Slot).Should().Be(0);
+        await MountAsync("images/image.img");
 
         await WaitCompleteAsync();
         await _nginx.StopAsync();
@@ -100,8 +99,7 @@ public sealed class UploadServiceTests
     public async Task An_image_changed_mid_copy_ejects_the_slot_with_EIO_and_leaves_no_file()
     {
         await StartServiceAsync(upload: true);
-        (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl("slow/image.img"), false)).Should().BeTrue();
-        _rig.NextCompletion(Slot).Should().Be(0);
+        await MountAsync("slow/image.img");
         await WaitCopyingAsync();
 
         // Published as servers do: a new file renamed over the old one (new ETag and Last-Modified, same size).
@@ -120,8 +118,7 @@ public sealed class UploadServiceTests
     public async Task A_copy_left_by_a_crash_is_removed_at_start()
     {
         await StartServiceAsync(upload: true);
-        (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl("slow/image.img"), false)).Should().BeTrue();
-        _rig.NextCompletion(Slot).Should().Be(0);
+        await MountAsync("slow/image.img");
         await WaitCopyingAsync();
         var copy = Copies().Should().ContainSingle().Which;
         File.GetUnixFileMode(copy).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -158,8 +155,7 @@ public sealed class UploadServiceTests
         (await ExternalProcess.RunAsync(busctl, [.. property, "Upload"])).EnsureSuccess("set Method");
         (await ExternalProcess.RunAsync(busctl, ["--address=" + _rig.Bus.Address, "get-property", ServiceRig.Name, Slot, Transfer, "Method"]))
             .StandardOutput.Should().Be("s \"Upload\"\n");
-        (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl("slow/image.img"), false)).Should().BeTrue();
-        _rig.NextCompletion(Slot).Should().Be(0);
+        await MountAsync("slow/image.img");
         await WaitCompleteAsync();
         await Wait.UntilAsync(() => signals.Any(s => s.Changed.TryGetValue("Complete", out var c) && (bool)c), TimeSpan.FromSeconds(5), "the Complete signal");
 
@@ -178,6 +174,12 @@ public sealed class UploadServiceTests
             rig,
             $"{extra}, \"CaDirectory\": \"{_nginx.CaDirectory}\"",
             slotExtra: i => i == 2 && upload ? "\"TransferMethod\": \"Upload\"" : null));
+    }
+
+    private async Task MountAsync(string path)
+    {
+        (await _rig.MountWithIntAsync(Slot, _nginx.HttpsUrl(path), false)).Should().BeTrue();
+        _rig.NextCompletion(Slot).Should().Be(0);
     }
 
     private string[] Copies() => Directory.GetFiles(_rig.ImageDirectory, ".upload-*");

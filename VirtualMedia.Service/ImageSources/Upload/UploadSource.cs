@@ -98,17 +98,19 @@ internal sealed class UploadSource : IImageSource
         }
     }
 
-    /// <inheritdoc />
-    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        throw new ImageSourceException(Errno.EPERM, "web images are read-only");
+    // The NBD server never calls these on a read-only export without flush or trim; should it, the web source's own
+    // refusal is the answer (it keeps no state for them, so it gives it even once closed).
 
     /// <inheritdoc />
-    public ValueTask FlushAsync(CancellationToken cancellationToken) =>
-        throw new ImageSourceException(Errno.EINVAL, "web images have nothing to flush");
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _remote.WriteAsync(offset, data, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => _remote.FlushAsync(cancellationToken);
 
     /// <inheritdoc />
     public ValueTask TrimAsync(long offset, long length, CancellationToken cancellationToken) =>
-        throw new ImageSourceException(Errno.EPERM, "web images are read-only");
+        _remote.TrimAsync(offset, length, cancellationToken);
 
     /// <summary>Stops the copy, closes the web source and deletes the copy.</summary>
     public async ValueTask DisposeAsync()
