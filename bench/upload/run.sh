@@ -88,7 +88,7 @@ for round in $(seq "$rounds"); do
   for method in Stream Upload; do
     "${bus[@]}" set-property "$name" "$slot" "$name.Transfer" Method s "$method"
     lines=$(wc -l <"$sb/service.log")
-    "${bus[@]}" call "$name" "$slot" "$name.Legacy" Mount sbv "$url" false i -1 >/dev/null
+    "${bus[@]}" call -- "$name" "$slot" "$name.Legacy" Mount sbv "$url" false i -1 >/dev/null
     for _ in $(seq 300); do [ "$(prop Process Active)" = true ] && break; sleep 0.1; done
     read -r p50 p99 < <(/usr/bin/python3 bench/nbd/latency.py "$host" 4096 "$samples" "$round")
     copied="-"
