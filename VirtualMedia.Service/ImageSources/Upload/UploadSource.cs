@@ -6,8 +6,8 @@ namespace VirtualMedia.Service.ImageSources.Upload;
 
 /// <summary>
 /// A web image served while it is copied to BMC storage (TransferMethod Upload): chunks already in the copy are read
-/// from it, others are fetched through the web source (its cache and retries), written to the copy, then read; a
-/// background filler fetches the rest in order. Once every chunk is in, the web source is closed and never used again:
+/// from it; a host's read of others is fetched through the web source (its cache and retries) and its chunk fetched
+/// into the copy beside it; a background filler fetches the rest in order. Once every chunk is in, the web source is closed and never used again:
 /// the image server and the link can go. Any fetch or write that fails for good fails the whole source (a changed
 /// image, an outage past its budget, a full disk), so no read ever mixes two versions of the image.
 /// </summary>
@@ -35,7 +35,9 @@ internal sealed class UploadSource : IImageSource
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _filler = Task.CompletedTask;
     private ImageSourceException? _failure;
-    private int _remoteClosed;
+    private int _remoteReads;
+    private bool _closing;
+    private TaskCompletionSource? _remoteReadsEnded;
 
     private UploadSource(IImageSource remote, UploadFile file, ISourceHealthObserver? observer, UploadLog log)
     {
@@ -87,12 +89,16 @@ internal sealed class UploadSource : IImageSource
         {
             var chunk = _map.ChunkOf(offset);
             var length = (int)Math.Min(buffer.Length, _map.StartOf(chunk) + _map.LengthOf(chunk) - offset);
-            if (!_map.Has(chunk))
+            if (_map.Has(chunk))
+            {
+                await ReadCopyAsync(offset, buffer[..length], cancellationToken);
+            }
+            else if (!await TryReadRemoteAsync(chunk, offset, buffer[..length], cancellationToken))
             {
                 await EnsureAsync(chunk).WaitAsync(cancellationToken);
+                await ReadCopyAsync(offset, buffer[..length], cancellationToken);
             }
 
-            await ReadCopyAsync(offset, buffer[..length], cancellationToken);
             offset += length;
             buffer = buffer[length..];
         }
@@ -185,23 +191,68 @@ internal sealed class UploadSource : IImageSource
     {
         lock (_lock)
         {
+            return _failure is { } failure ? Task.FromException(failure) : EnsureLocked(chunk);
+        }
+    }
+
+    private Task EnsureLocked(long chunk)
+    {
+        if (_map.Has(chunk))
+        {
+            return Task.CompletedTask;
+        }
+
+        if (!_fills.TryGetValue(chunk, out var fill))
+        {
+            fill = FillAsync(chunk);
+            _fills[chunk] = fill;
+        }
+
+        return fill;
+    }
+
+    /// <summary>
+    /// A host's read of a chunk not copied yet: its bytes straight from the web source (through its cache, as quick as
+    /// streaming), the chunk's copy started beside it. Waiting for the chunk instead cost the host up to 0.2 s at p99
+    /// on the bench (the chunk's write stalls behind the copy's dirty pages). False once the web source is closing:
+    /// then every chunk is in the copy.
+    /// </summary>
+    private async Task<bool> TryReadRemoteAsync(long chunk, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
             if (_failure is { } failure)
             {
-                return Task.FromException(failure);
+                throw failure;
             }
 
-            if (_map.Has(chunk))
+            if (_closing)
             {
-                return Task.CompletedTask;
+                return false;
             }
 
-            if (!_fills.TryGetValue(chunk, out var fill))
+            _remoteReads++;
+            _ = EnsureLocked(chunk);
+        }
+
+        try
+        {
+            await _remote.ReadAsync(offset, destination, cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && !_lifetime.IsCancellationRequested)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            lock (_lock)
             {
-                fill = FillAsync(chunk);
-                _fills[chunk] = fill;
+                if (--_remoteReads == 0)
+                {
+                    _remoteReadsEnded?.TrySetResult();
+                }
             }
-
-            return fill;
         }
     }
 
@@ -274,11 +325,30 @@ internal sealed class UploadSource : IImageSource
         }
     }
 
+    /// <summary>Closes the web source once the host's reads from it have ended; later misses wait for the copy.</summary>
     private async Task CloseRemoteAsync()
     {
-        if (Interlocked.Exchange(ref _remoteClosed, 1) == 0)
+        Task? remoteReads = null;
+        lock (_lock)
         {
-            await _remote.DisposeAsync();
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+            if (_remoteReads > 0)
+            {
+                _remoteReadsEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                remoteReads = _remoteReadsEnded.Task;
+            }
         }
+
+        if (remoteReads is not null)
+        {
+            await remoteReads;
+        }
+
+        await _remote.DisposeAsync();
     }
 }

@@ -45,7 +45,7 @@ public sealed class UploadSourceTests
     }
 
     [Test]
-    public async Task A_miss_is_fetched_into_the_copy_while_the_background_copy_is_elsewhere()
+    public async Task A_miss_is_read_from_the_server_and_its_chunk_copied_while_the_background_copy_is_elsewhere()
     {
         var remote = new ScriptedRemote(Size);
         remote.Hold(0);
@@ -54,8 +54,10 @@ public sealed class UploadSourceTests
 
         (await ReadAsync(source, (7 * Chunk) + 10, 100)).Should().Equal(Expected((7 * Chunk) + 10, 100));
 
-        source.Progress.BytesCopied.Should().Be(Chunk, "the chunk the host missed was copied, the copy itself waits at chunk 0");
-        source.Progress.Complete.Should().BeFalse();
+        await Wait.UntilAsync(() => source.Progress.BytesCopied == Chunk, Patient, "the chunk the host missed to be copied");
+        source.Progress.Complete.Should().BeFalse("the copy itself waits at chunks 0 and 1");
+        (await ReadAsync(source, (7 * Chunk) + 10, 100)).Should().Equal(Expected((7 * Chunk) + 10, 100));
+        remote.Reads.Should().HaveCount(3 + 1, "the two held chunks, the host's read, the chunk's copy: the second read came from the copy");
         remote.Release(0);
         remote.Release(Chunk);
         await source.Completed.WaitAsync(Patient);
