@@ -104,6 +104,7 @@ public sealed class ImageOpener : IImageOpener
             ReadAhead = Math.Min(new ImageSourceOptions().ReadAhead, _configuration.CacheMiB * MiB / 2),
             OutageBudget = outageBudget,
             HealthObserver = watch,
+            ExtraConnections = transfer == TransferMethod.Upload ? UploadSource.MaxFills : 0,
         };
         // The password becomes a string only here, where HttpClient needs one; the secret's own bytes are wiped after the Mount.
         var credentials = secret.IsEmpty ? null : new NetworkCredential(secret.User, Encoding.UTF8.GetString(secret.Password));

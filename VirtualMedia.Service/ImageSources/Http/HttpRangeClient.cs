@@ -55,7 +55,7 @@ internal sealed class HttpRangeClient : IDisposable
             UseProxy = false,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             ConnectTimeout = options.ProbeTimeout,
-            MaxConnectionsPerServer = options.MaxParallelFetches + 2,
+            MaxConnectionsPerServer = options.MaxParallelFetches + 2 + options.ExtraConnections,
             EnableMultipleHttp2Connections = true,
             ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions

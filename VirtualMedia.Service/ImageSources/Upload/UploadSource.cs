@@ -17,7 +17,7 @@ internal sealed class UploadSource : IImageSource
     internal const int ChunkSize = 256 * 1024;
 
     /// <summary>Chunk fetches at once (readers' and the filler's together): bounds the buffers to 1 MiB.</summary>
-    private const int MaxFills = 4;
+    internal const int MaxFills = 4;
 
     /// <summary>Chunks the background copy has in flight: fewer than <see cref="MaxFills"/>, so a host's miss finds a
     /// free slot instead of queueing behind the copy.</summary>
@@ -138,10 +138,17 @@ internal sealed class UploadSource : IImageSource
             // Each fill's failure was already told to its readers and the observer.
         }
 
-        await CloseRemoteAsync();
-        _file.Dispose();
-        _lifetime.Dispose();
-        _fillSlots.Dispose();
+        try
+        {
+            await CloseRemoteAsync();
+        }
+        finally
+        {
+            // Whatever closing the web source did, the copy goes: a slot in Upload mode leaves no file behind.
+            _file.Dispose();
+            _lifetime.Dispose();
+            _fillSlots.Dispose();
+        }
     }
 
     /// <summary>Copies every chunk not yet copied, in order, a few at once, then closes the web source.</summary>
