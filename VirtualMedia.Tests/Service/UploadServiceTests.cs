@@ -96,6 +96,27 @@ public sealed class UploadServiceTests
     }
 
     [Test]
+    public async Task A_server_outage_mid_copy_is_retried_and_the_copy_completes_with_the_right_bytes()
+    {
+        await StartServiceAsync(upload: true);
+        await MountAsync("slow/image.img");
+        await WaitCopyingAsync();
+
+        await _nginx.StopAsync();
+        await Wait.UntilAsync(
+            () => _rig.Service.Lines.Any(l => l.StartsWith("<4>Slot_2: the image server is failing", StringComparison.Ordinal)),
+            CopyTime, "the copy to meet the outage");
+        await _nginx.RestartAsync();
+        await WaitCompleteAsync();
+        await _nginx.StopAsync();
+
+        (await _rig.HostViewSha256Async("nbd2")).Should().Be(await NbdPeers.Sha256Async(_image), "the copy resumed where it stopped");
+        _rig.Service.Lines.Should().Contain(l => l.Contains("Slot_2: the image server answers again", StringComparison.Ordinal));
+        _rig.Service.Lines.Should().NotContain(l => l.StartsWith("<3>", StringComparison.Ordinal));
+        _rig.NoMoreCompletions(Slot, TimeSpan.FromSeconds(1)).Should().BeTrue("the slot stayed mounted");
+    }
+
+    [Test]
     public async Task An_image_changed_mid_copy_ejects_the_slot_with_EIO_and_leaves_no_file()
     {
         await StartServiceAsync(upload: true);
