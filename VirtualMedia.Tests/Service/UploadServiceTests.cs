@@ -47,8 +47,7 @@ public sealed class UploadServiceTests
     [Test]
     public async Task Once_Complete_the_host_reads_the_whole_image_with_the_server_stopped_and_Unmount_leaves_no_file()
     {
-        await StartServiceAsync(upload: true);
-        await MountAsync("images/image.img");
+        await StartMountedAsync("images/image.img");
 
         await WaitCompleteAsync();
         await _nginx.StopAsync();
@@ -98,8 +97,7 @@ public sealed class UploadServiceTests
     [Test]
     public async Task A_server_outage_mid_copy_is_retried_and_the_copy_completes_with_the_right_bytes()
     {
-        await StartServiceAsync(upload: true);
-        await MountAsync("slow/image.img");
+        await StartMountedAsync("slow/image.img");
         await WaitCopyingAsync();
 
         await _nginx.StopAsync();
@@ -119,8 +117,7 @@ public sealed class UploadServiceTests
     [Test]
     public async Task An_image_changed_mid_copy_ejects_the_slot_with_EIO_and_leaves_no_file()
     {
-        await StartServiceAsync(upload: true);
-        await MountAsync("slow/image.img");
+        await StartMountedAsync("slow/image.img");
         await WaitCopyingAsync();
 
         // Published as servers do: a new file renamed over the old one (new ETag and Last-Modified, same size).
@@ -138,8 +135,7 @@ public sealed class UploadServiceTests
     [Test]
     public async Task A_copy_left_by_a_crash_is_removed_at_start()
     {
-        await StartServiceAsync(upload: true);
-        await MountAsync("slow/image.img");
+        await StartMountedAsync("slow/image.img");
         await WaitCopyingAsync();
         var copy = Copies().Should().ContainSingle().Which;
         File.GetUnixFileMode(copy).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -195,6 +191,13 @@ public sealed class UploadServiceTests
             rig,
             $"{extra}, \"CaDirectory\": \"{_nginx.CaDirectory}\"",
             slotExtra: i => i == 2 && upload ? "\"TransferMethod\": \"Upload\"" : null));
+    }
+
+    /// <summary>Starts the service with Slot_2 in Upload mode and mounts <paramref name="path"/> there.</summary>
+    private async Task StartMountedAsync(string path)
+    {
+        await StartServiceAsync(upload: true);
+        await MountAsync(path);
     }
 
     private async Task MountAsync(string path)
