@@ -7,13 +7,13 @@ namespace VirtualMedia.Service.ImageSources.Upload;
 /// <summary>
 /// A web image served while it is copied to BMC storage (TransferMethod Upload): chunks already in the copy are read
 /// from it; a host's read of others is fetched through the web source (its cache and retries) and its chunk fetched
-/// into the copy beside it; a background filler fetches the rest in order. Once every chunk is in, the web source is closed and never used again:
-/// the image server and the link can go. Any fetch or write that fails for good fails the whole source (a changed
-/// image, an outage past its budget, a full disk), so no read ever mixes two versions of the image.
+/// into the copy beside it; a background filler fetches the rest in order. Once every chunk is in, the web source is
+/// closed and never used again: the image server and the link can go. Any fetch or write that fails for good fails the
+/// whole source (a changed image, an outage past its budget, a full disk), so no read ever mixes two versions of the image.
 /// </summary>
 internal sealed class UploadSource : IImageSource
 {
-    /// <summary>Bytes per chunk: a host's miss waits for one chunk's fetch, the bitmap holds one bit per chunk.</summary>
+    /// <summary>Bytes per chunk, the unit of the copy: one buffer per chunk in flight, one bit per chunk in the bitmap.</summary>
     internal const int ChunkSize = 256 * 1024;
 
     /// <summary>Chunk fetches at once (readers' and the filler's together): bounds the buffers to 1 MiB.</summary>
