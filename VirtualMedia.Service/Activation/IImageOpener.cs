@@ -1,3 +1,4 @@
+using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.Credentials;
 using VirtualMedia.Service.Urls;
 
@@ -11,5 +12,8 @@ internal interface IImageOpener
     /// Range works and the size is known, then returns the open image.
     /// </summary>
     /// <exception cref="VirtualMedia.Service.Errors.MediaException">A check failed; the errno and message go back to the caller.</exception>
-    Task<PreparedImage> OpenAsync(string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken);
+    /// <remarks>With <see cref="TransferMethod.Upload"/> a web image's copy to BMC storage starts here (after a check
+    /// that it fits: ENOSPC).</remarks>
+    Task<PreparedImage> OpenAsync(
+        string slot, ImageUrl url, bool readWrite, TransferMethod transfer, MountSecret secret, CancellationToken cancellationToken);
 }

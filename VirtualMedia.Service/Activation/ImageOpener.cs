@@ -7,6 +7,7 @@ using VirtualMedia.Service.Credentials;
 using VirtualMedia.Service.Errors;
 using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Service.ImageSources.Files;
+using VirtualMedia.Service.ImageSources.Upload;
 using VirtualMedia.Service.Shares;
 using VirtualMedia.Service.Urls;
 
@@ -40,12 +41,12 @@ internal sealed class ImageOpener : IImageOpener
     /// the slot from returning to Ready. Whatever such a check opens once it finally returns is closed at once.
     /// </remarks>
     public async Task<PreparedImage> OpenAsync(
-        string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
+        string slot, ImageUrl url, bool readWrite, TransferMethod transfer, MountSecret secret, CancellationToken cancellationToken)
     {
         var seconds = _configuration.Slots.FirstOrDefault(s => s.Name == slot)?.TimeoutSeconds ?? ConfigurationDefaults.LegacyTimeoutSeconds;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
-        var opening = Task.Run(() => OpenUnboundedAsync(slot, url, readWrite, secret, deadline.Token), CancellationToken.None);
+        var opening = Task.Run(() => OpenUnboundedAsync(slot, url, readWrite, transfer, secret, deadline.Token), CancellationToken.None);
         try
         {
             return await opening.WaitAsync(deadline.Token);
@@ -70,10 +71,17 @@ internal sealed class ImageOpener : IImageOpener
     }
 
     private async Task<PreparedImage> OpenUnboundedAsync(
-        string slot, ImageUrl url, bool readWrite, MountSecret secret, CancellationToken cancellationToken)
+        string slot, ImageUrl url, bool readWrite, TransferMethod transfer, MountSecret secret, CancellationToken cancellationToken)
     {
         if (url.Scheme is ImageScheme.Smb or ImageScheme.Nfs)
         {
+            if (transfer == TransferMethod.Upload)
+            {
+                // Streaming it instead would break the promise the operator chose Upload for: surviving the link.
+                throw new MediaException(
+                    Errno.ENOTSUP, $"{url.ForLog}: TransferMethod Upload copies web images only; set the slot's Method to Stream for shares");
+            }
+
             var share = await _shares.MountAsync(slot, url, readWrite, secret, cancellationToken);
             try
             {
@@ -99,10 +107,33 @@ internal sealed class ImageOpener : IImageOpener
             ReadAhead = Math.Min(new ImageSourceOptions().ReadAhead, _configuration.CacheMiB * MiB / 2),
             OutageBudget = outageBudget,
             HealthObserver = watch,
+            ExtraConnections = transfer == TransferMethod.Upload ? UploadSource.MaxFills : 0,
         };
         // The password becomes a string only here, where HttpClient needs one; the secret's own bytes are wiped after the Mount.
         var credentials = secret.IsEmpty ? null : new NetworkCredential(secret.User, Encoding.UTF8.GetString(secret.Password));
         var source = await _factory.CreateAsync(url, options, credentials, cancellationToken);
-        return new PreparedImage(source, null) { Watch = watch };
+        if (transfer == TransferMethod.Stream)
+        {
+            return new PreparedImage(source, null) { Watch = watch };
+        }
+
+        if (url.Scheme == ImageScheme.File)
+        {
+            // Already in BMC storage: nothing to copy, and nothing that a lost link could take away.
+            var local = TransferProgress.Local(source.Size);
+            return new PreparedImage(source, null) { Watch = watch, Transfer = () => local };
+        }
+
+        try
+        {
+            var storage = new UploadStorage(_configuration.ImageDirectory, _configuration.UploadReserveMiB * (long)MiB);
+            var upload = storage.Start(source, watch, new UploadLog(_logger, slot, url.ForLog));
+            return new PreparedImage(upload, null) { Watch = watch, Transfer = () => upload.Progress };
+        }
+        catch
+        {
+            await source.DisposeAsync();
+            throw;
+        }
     }
 }

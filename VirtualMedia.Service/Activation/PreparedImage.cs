@@ -1,4 +1,5 @@
 using VirtualMedia.Nbd;
+using VirtualMedia.Service.ImageSources.Upload;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -15,6 +16,9 @@ internal sealed record PreparedImage(IImageSource Source, IAsyncDisposable? Rele
 
     /// <summary>Watches the link of a web image (its failure ejects the slot); null for files and shares.</summary>
     public SourceWatch? Watch { get; init; }
+
+    /// <summary>How far the copy to BMC storage has come (TransferMethod Upload); null when the image streams.</summary>
+    public Func<TransferProgress>? Transfer { get; init; }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VirtualMedia.Gadget.BlockDevice;
 using VirtualMedia.Nbd;
 using VirtualMedia.Service.Errors;
+using VirtualMedia.Service.ImageSources.Upload;
 
 namespace VirtualMedia.Service.Activation;
 
@@ -32,6 +33,9 @@ internal sealed class SlotMedia : IAsyncDisposable
     /// <summary>Completes with the error once the image's source has been given up; null when nothing watches it
     /// (files, shares, proxy slots).</summary>
     public Task<ImageSourceException>? SourceFailed => Image?.Watch?.Failed;
+
+    /// <summary>How far the image's copy to BMC storage has come; all zero when it streams.</summary>
+    public TransferProgress Transfer => Image?.Transfer?.Invoke() ?? default;
 
     internal PreparedImage? Image { get; set; }
 

@@ -24,11 +24,15 @@ internal sealed class SlotObject : ISlotPublisher, IDisposable
         Path = VirtualMediaNames.PathOf(slot.Configuration);
         // bmcweb walks the interfaces in this order and the last to set ConnectedVia wins: Process (Active: "Applet")
         // before MountPoint (ImageURL: "URI"), so a legacy URL mount reads URI and a proxy mount Applet (CONTRACT.md §1).
+        // Transfer (legacy only) comes last, after every interface bmcweb reads.
         Interfaces =
         [
             PropertiesOf(VirtualMediaNames.Process), PropertiesOf(VirtualMediaNames.MountPoint),
             PropertiesOf(VirtualMediaNames.Stats), ModeInterface.For(slot, logger).Build(),
             PropertiesOf(VirtualMediaNames.EjectPolicy),
+            .. slot.Configuration.Mode == SlotMode.Legacy
+                ? [TransferInterface.Build(slot, logger, name => _object?.EmitPropertiesChanged(VirtualMediaNames.Transfer, [name]))]
+                : Array.Empty<DBusInterface>(),
         ];
     }
 
@@ -38,7 +42,7 @@ internal sealed class SlotObject : ISlotPublisher, IDisposable
     /// <summary>The object path.</summary>
     public string Path { get; }
 
-    /// <summary>The slot's five interfaces, in the order introspection and GetManagedObjects list them.</summary>
+    /// <summary>The slot's interfaces (five, six for a legacy slot), in the order introspection and GetManagedObjects list them.</summary>
     public IReadOnlyList<DBusInterface> Interfaces { get; }
 
     private SlotConfiguration Configuration => _slot.Configuration;
@@ -50,7 +54,9 @@ internal sealed class SlotObject : ISlotPublisher, IDisposable
     public ValueTask PropertiesChangedAsync(SlotStatus before, SlotStatus after)
     {
         // One signal per interface, naming all of its properties that changed.
-        var changed = SlotProperty.All.Where(p => p.Differs(Configuration, before, after)).GroupBy(p => p.Interface);
+        var changed = SlotProperty.All
+            .Where(p => p.Differs(Configuration, before, after) && Interfaces.Any(i => i.Name == p.Interface))
+            .GroupBy(p => p.Interface);
         foreach (var properties in changed)
         {
             Emit(o => o.EmitPropertiesChanged(properties.Key, [.. properties.Select(p => p.Name)]));

@@ -36,6 +36,9 @@ internal sealed record SlotProperty(
         Fixed(EjectPolicy, "Policy", "s", c => c.EjectPolicy.ToString()),
         Fixed(EjectPolicy, "EjectTimeout", "q", c => c.EjectTimeoutSeconds),
         Current(EjectPolicy, "RemainingEjectTimeout", "q", s => s.RemainingEjectTimeout),
+        Current(Transfer, "BytesCopied", "t", s => (ulong)s.Transfer.BytesCopied),
+        Current(Transfer, "Size", "t", s => (ulong)s.Transfer.Size),
+        Current(Transfer, "Complete", "b", s => s.Transfer.Complete),
     ];
 
     /// <summary>Whether the value differs between <paramref name="before"/> and <paramref name="after"/>.</summary>

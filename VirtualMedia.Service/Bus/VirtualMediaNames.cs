@@ -23,6 +23,9 @@ internal static class VirtualMediaNames
     /// <summary>Policy, EjectTimeout and RemainingEjectTimeout: when the media ejects itself.</summary>
     public const string EjectPolicy = Service + ".EjectPolicy";
 
+    /// <summary>Method (writable), BytesCopied, Size and Complete: how a legacy slot's image is brought in.</summary>
+    public const string Transfer = Service + ".Transfer";
+
     /// <summary>Mount/Unmount/Completion of a legacy slot.</summary>
     public const string Legacy = Service + ".Legacy";
 

@@ -36,6 +36,9 @@ internal static class ConfigurationDefaults
     /// </remarks>
     public const int SourceOutageSeconds = 20;
 
+    /// <summary>MiB an Upload copy leaves free in the image directory's file system, for logs and whatever else shares it.</summary>
+    public const int UploadReserveMiB = 64;
+
     /// <summary>Inactivity timeout of the original default file, in seconds.</summary>
     public const uint InactivityTimeoutSeconds = 1800;
 

@@ -20,14 +20,14 @@ internal static class ConfigurationLoader
     [
         "InactivityTimeout", "MountPoints", "AllowHttp", "VerifyCertificates", "CaDirectory",
         "ImageDirectory", "CacheMiB", "NbdBufferMiB", "Sandbox", "ProxyMountPoints", "LegacyMountPoints",
-        "SourceOutageSeconds",
+        "SourceOutageSeconds", "UploadReserveMiB",
     ];
 
     // JSON may escape half a UTF-16 surrogate pair ("\ud800"), which is no character: .NET cannot make a string of it.
     private const string NotUnicode = "holds text that is not valid Unicode (a lone UTF-16 surrogate escape such as \\ud800)";
 
     private static readonly string[] SlotKeys =
-        ["EndpointId", "Mode", "NBDDevice", "UnixSocket", "Timeout", "BlockSize", "MediaType", "EjectPolicy", "EjectTimeout"];
+        ["EndpointId", "Mode", "NBDDevice", "UnixSocket", "Timeout", "BlockSize", "MediaType", "EjectPolicy", "EjectTimeout", "TransferMethod"];
 
     /// <summary>Reads and validates <paramref name="file"/>; unknown keys are reported in <paramref name="warnings"/>.</summary>
     public static ServiceConfiguration Load(string file, out IReadOnlyList<string> warnings)
@@ -104,6 +104,8 @@ internal static class ConfigurationLoader
                     : null,
                 SourceOutageSeconds = (int)OptionalInteger(
                     root, null, "SourceOutageSeconds", 1, 3600, ConfigurationDefaults.SourceOutageSeconds),
+                UploadReserveMiB = (int)OptionalInteger(
+                    root, null, "UploadReserveMiB", 0, 1024 * 1024, ConfigurationDefaults.UploadReserveMiB),
                 Sandbox = sandbox,
                 Slots = slots,
             };
@@ -216,8 +218,21 @@ internal static class ConfigurationLoader
                 var other => throw new ConfigurationException(file, name, "MediaType", $"\"{ConfigurationException.Excerpt(other)}\" is neither \"USBStick\" nor \"CD\""),
             };
             var (policy, ejectTimeout) = ReadEjectPolicy(slot, name, mode);
-            return new SlotConfiguration(name, mode, endpoint, device, socket, timeout, blockSize, mediaType, policy, ejectTimeout);
+            return new SlotConfiguration(
+                name, mode, endpoint, device, socket, timeout, blockSize, mediaType, policy, ejectTimeout, ReadTransferMethod(slot, name, mode));
         }
+
+        /// <summary><c>TransferMethod</c>: a legacy slot's choice; a proxy slot's image is bmcweb's stream by nature.</summary>
+        private TransferMethod ReadTransferMethod(JsonElement slot, string name, SlotMode mode) =>
+            (mode, OptionalString(slot, name, "TransferMethod")) switch
+            {
+                (_, null or "Stream") => TransferMethod.Stream,
+                (SlotMode.Proxy, _) => throw new ConfigurationException(
+                    file, name, "TransferMethod", "a proxy slot's image is relayed by bmcweb: only \"Stream\" applies"),
+                (_, "Upload") => TransferMethod.Upload,
+                (_, var other) => throw new ConfigurationException(
+                    file, name, "TransferMethod", $"\"{ConfigurationException.Excerpt(other)}\" is neither \"Stream\" nor \"Upload\""),
+            };
 
         /// <summary><c>EjectPolicy</c> and <c>EjectTimeout</c>: a legacy slot's choice; a proxy slot is Session by nature.</summary>
         private (EjectPolicy Policy, ushort TimeoutSeconds) ReadEjectPolicy(JsonElement slot, string name, SlotMode mode)

@@ -30,6 +30,9 @@ internal sealed record ServiceConfiguration
     /// <summary>Seconds a web image's server may stay unreachable while the host's reads wait; then the slot is ejected.</summary>
     public int SourceOutageSeconds { get; init; } = ConfigurationDefaults.SourceOutageSeconds;
 
+    /// <summary>MiB of <see cref="ImageDirectory"/>'s file system an Upload copy leaves free.</summary>
+    public int UploadReserveMiB { get; init; } = ConfigurationDefaults.UploadReserveMiB;
+
     /// <summary>Root of the sandboxed kernel side, or null on a real BMC.</summary>
     public string? Sandbox { get; init; }
 

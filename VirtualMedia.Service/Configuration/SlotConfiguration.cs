@@ -1,5 +1,6 @@
 using VirtualMedia.Gadget.ConfigFs;
 using VirtualMedia.Service.Ejection;
+
 namespace VirtualMedia.Service.Configuration;
 
 /// <summary>One entry of <c>MountPoints</c>: a slot, its NBD device and its socket.</summary>
@@ -13,6 +14,7 @@ namespace VirtualMedia.Service.Configuration;
 /// <param name="MediaType">USB stick or CD.</param>
 /// <param name="EjectPolicy">When the media ejects itself: Persistent, Timed or OnPowerOff (legacy); Session (proxy).</param>
 /// <param name="EjectTimeoutSeconds">Seconds from insertion to ejection under <see cref="EjectPolicy.Timed"/>; 0 otherwise.</param>
+/// <param name="TransferMethod">How a legacy slot's web image reaches the host at first: streamed, or copied to BMC storage.</param>
 internal sealed record SlotConfiguration(
     string Name,
     SlotMode Mode,
@@ -23,4 +25,5 @@ internal sealed record SlotConfiguration(
     ushort BlockSize,
     MediaType MediaType,
     EjectPolicy EjectPolicy = EjectPolicy.Persistent,
-    ushort EjectTimeoutSeconds = 0);
+    ushort EjectTimeoutSeconds = 0,
+    TransferMethod TransferMethod = TransferMethod.Stream);

@@ -5,6 +5,7 @@ using VirtualMedia.Gadget.Sandbox;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
+using VirtualMedia.Service.ImageSources.Upload;
 using VirtualMedia.Service.Shares;
 using VirtualMedia.Service.Slots;
 
@@ -57,6 +58,7 @@ internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
 
         var chain = new MediaChain(kernel, _loggers.CreateLogger("VirtualMedia.Gadget"), _configuration.NbdBufferBytes);
         await chain.RemoveStaleAsync(_configuration.Slots, cancellationToken);
+        RemoveStaleCopies();
         var images = new ImageOpener(_configuration, new ImageSourceFactory(_loggers.CreateLogger<ImageSourceFactory>()), _shares, _logger);
         foreach (var slotConfiguration in _configuration.Slots)
         {
@@ -101,6 +103,22 @@ internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
         if (_bus is not null)
         {
             await _bus.DisposeAsync();
+        }
+    }
+
+    /// <summary>Deletes the Upload copies a crash or power loss left half-written: no slot has media at start.</summary>
+    private void RemoveStaleCopies()
+    {
+        try
+        {
+            foreach (var copy in UploadFile.RemoveStale(_configuration.ImageDirectory))
+            {
+                _logger.LogWarning("Removed the partial image copy {File} a previous run left behind", copy);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError("Could not remove the image copies a previous run left in {Directory}: {Reason}", _configuration.ImageDirectory, e.Message);
         }
     }
 

@@ -34,6 +34,10 @@ internal sealed record ImageSourceOptions
     /// <summary>Ranged GETs in flight ahead of readers, over pooled keep-alive connections.</summary>
     public int MaxParallelFetches { get; init; } = 4;
 
+    /// <summary>Connections to the server beyond what the read-ahead and the host's reads need: an Upload's chunk copies
+    /// get their own, so that a host's read does not queue behind a copy on a slow link.</summary>
+    public int ExtraConnections { get; init; }
+
     /// <summary>Time allowed for the first contact (connect, TLS, size probe).</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -24,6 +24,7 @@ internal sealed partial class Slot : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly EjectTimer _ejectTimer;
+    private readonly ProgressThrottle _transferProgress;
 
     // Like the original service: a request that has not completed after Timeout + 5 s completes with EBUSY.
     private readonly int _completionTimeoutSeconds;
@@ -41,6 +42,7 @@ internal sealed partial class Slot : IAsyncDisposable
     private string _imageForLog = string.Empty;
     private bool _stopping;
     private bool _poweredOffWhileMounting;
+    private volatile TransferMethod _transferMethod;
 
     /// <summary>Creates the slot; it starts working with <see cref="Start"/>.</summary>
     public Slot(
@@ -60,6 +62,8 @@ internal sealed partial class Slot : IAsyncDisposable
         _machine = new SlotStateMachine(
             configuration.Name, inactivityTimeoutSeconds, TimeSpan.FromSeconds(_completionTimeoutSeconds), clock);
         _ejectTimer = new EjectTimer(configuration.EjectPolicy, configuration.EjectTimeoutSeconds, clock);
+        _transferProgress = new ProgressThrottle(clock);
+        _transferMethod = configuration.TransferMethod;
         _published = _machine.Status;
     }
 
@@ -68,6 +72,13 @@ internal sealed partial class Slot : IAsyncDisposable
 
     /// <summary>The slot's name (<c>Slot_0</c>).</summary>
     public string Name => Configuration.Name;
+
+    /// <summary>How the next legacy Mount brings its web image in (set over D-Bus; a Mount under way keeps its own).</summary>
+    public TransferMethod TransferMethod
+    {
+        get => _transferMethod;
+        set => _transferMethod = value;
+    }
 
     /// <summary>The property values as last published.</summary>
     public SlotStatus Status => _published;
@@ -103,7 +114,7 @@ internal sealed partial class Slot : IAsyncDisposable
             var image = await CheckBeforeAcceptingAsync(url.ForLog, async () =>
             {
                 await FollowPowerAsync(checks.Token);
-                return await _images.OpenAsync(Name, url, readWrite, secret, checks.Token);
+                return await _images.OpenAsync(Name, url, readWrite, TransferMethod, secret, checks.Token);
             });
 
             var writeProtected = !(readWrite && image.Writable) || Configuration.MediaType == VirtualMedia.Gadget.ConfigFs.MediaType.Cd;
@@ -484,7 +495,11 @@ internal sealed partial class Slot : IAsyncDisposable
     private async Task PublishAsync(SlotStep step)
     {
         var before = _published;
-        var after = _machine.Status with { RemainingEjectTimeout = _machine.State == SlotState.Active ? _ejectTimer.Remaining : (ushort)0 };
+        var after = _machine.Status with
+        {
+            RemainingEjectTimeout = _machine.State == SlotState.Active ? _ejectTimer.Remaining : (ushort)0,
+            Transfer = _transferProgress.Next(_media?.Transfer ?? default),
+        };
         _published = after;
         if (_publisher is null)
         {

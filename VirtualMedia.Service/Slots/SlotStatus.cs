@@ -1,3 +1,4 @@
+using VirtualMedia.Service.ImageSources.Upload;
 
 namespace VirtualMedia.Service.Slots;
 
@@ -10,7 +11,8 @@ internal sealed record SlotStatus(
     ushort RemainingInactivityTimeout,
     ulong ReadIO,
     ulong WriteIO,
-    ushort RemainingEjectTimeout = 0)
+    ushort RemainingEjectTimeout = 0,
+    TransferProgress Transfer = default)
 {
     /// <summary>A slot with nothing inserted.</summary>
     public static SlotStatus Empty { get; } = new(false, 0, string.Empty, true, 0, 0, 0);

@@ -5,7 +5,8 @@ using static VirtualMedia.Tests.Guest.Runner.Checks;
 
 namespace VirtualMedia.Tests.Guest.Installed;
 
-/// <summary>The installed service when things go wrong: the image server dies, the host stops reading.</summary>
+/// <summary>The installed service when things go wrong: the image server dies (streamed, or after an Upload's copy is
+/// complete), the host stops reading.</summary>
 internal static partial class InstalledCases
 {
     /// <summary>Larger than the slot's read-ahead cache (16 MiB), so that the end of it is still on the server when it dies.</summary>
@@ -114,4 +115,56 @@ internal static partial class InstalledCases
         log.Write($"the slot is inactive {clock.ElapsedMilliseconds} ms after the last read");
         await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", udc, legacy: true, cancellationToken);
     }
+
+    // Set over D-Bus as an operator would with busctl; the copy lands in the unit's StateDirectory (ImageDirectory), the
+    // host reads the whole disk after nginx is killed, and Unmount leaves no copy behind.
+    private static async Task UploadedImageOutlivesItsServer(CaseLog log, CancellationToken cancellationToken)
+    {
+        var nginx = _nginx ?? throw new CaseFailedException("nginx did not start (TestConfigurationTakesOverOnRestart)");
+        var image = Path.Combine(GuestNginx.Root, "upload.img");
+        await WriteImageAsync(image, cancellationToken, LargeImageSize);
+        var path = SystemBusClient.Legacy(Stick);
+        var mark = await InstalledUnit.ErrorMarkAsync(cancellationToken);
+        await Client.SetStringAsync(path, "Transfer", "Method", "Upload", cancellationToken);
+        var killed = false;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            Check(await Client.MountAsync(Stick, GuestNginx.PrivateUrl("upload.img"), false, GuestNginx.User, GuestNginx.Password, cancellationToken), "Mount returned false");
+            Check(await Client.NextCompletionAsync(path, cancellationToken) == 0, "Mount's Completion is not 0");
+            while (!(bool)await Client.GetAsync(path, "Transfer", "Complete", cancellationToken))
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+
+            log.Write($"copy complete {clock.ElapsedMilliseconds} ms after Mount; copies: {string.Join(", ", Copies())}");
+            Check(Copies().Length == 1, "not one copy in the image directory");
+            await nginx.KillAsync();
+            killed = true;
+
+            var udc = SlotLeftovers.Udc(Stick);
+            var disk = await HostDisk.WaitForAsync(udc, "sd", cancellationToken);
+            var host = await HostDisk.ReadAllAsync(disk, cancellationToken);
+            var expected = await HostDisk.Sha256Async(image, cancellationToken);
+            Check(host == expected, $"with the server dead the host's /dev/{disk} reads {host}, the image is {expected}");
+            log.Write($"the host read all of /dev/{disk} with the server dead: sha256 matches");
+            Check((bool)await Client.GetAsync(path, "Process", "Active", cancellationToken), "the slot is not Active");
+
+            Check(await Client.UnmountAsync(path, cancellationToken), "Unmount returned false");
+            Check(await Client.NextCompletionAsync(path, cancellationToken) == 0, "Unmount's Completion is not 0");
+            await SlotLeftovers.CheckNoneLeftAsync(Stick, "nbd3", udc, legacy: true, cancellationToken);
+            Check(Copies().Length == 0, "Unmount left the copy behind");
+            await CheckNoErrorsAsync(mark, cancellationToken);
+        }
+        finally
+        {
+            await Client.SetStringAsync(path, "Transfer", "Method", "Stream", CancellationToken.None);
+            if (killed)
+            {
+                await nginx.RestartAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private static string[] Copies() => Directory.GetFiles(InstalledImages.Directory, ".upload-*");
 }

@@ -36,6 +36,7 @@ internal static partial class InstalledCases
         WithJournal("StopEjectsEveryActiveSlot", StopEjectsEveryActiveSlot),
         WithJournal("KilledServiceIsRestartedAndCleansUp", KilledServiceIsRestartedAndCleansUp),
         WithJournal("ImageServerKilledMidReadGivesIoErrors", ImageServerKilledMidReadGivesIoErrors),
+        WithJournal("UploadedImageOutlivesItsServer", UploadedImageOutlivesItsServer),
         WithJournal("IdleSlotIsEjected", IdleSlotIsEjected),
     ];
 

@@ -104,6 +104,17 @@ internal sealed class SystemBusClient : IAsyncDisposable
         return reader.ReadValue(reader.ReadVariantSignature());
     }
 
+    /// <summary>Sets a string property of a slot object (as <c>busctl set-property … s VALUE</c> does).</summary>
+    public async Task SetStringAsync(string path, string interfaceSuffix, string property, string value, CancellationToken cancellationToken)
+    {
+        using var body = MessageBody.Create("ssv");
+        body.WriteString(Interface + "." + interfaceSuffix);
+        body.WriteString(property);
+        body.WriteVariantSignature("s");
+        body.WriteString(value);
+        using var reply = await _connection.CallMethodAsync(Name, path, "org.freedesktop.DBus.Properties", "Set", body, CallTimeout, cancellationToken);
+    }
+
     /// <summary>The object paths GetManagedObjects lists.</summary>
     public async Task<List<string>> ManagedObjectsAsync(CancellationToken cancellationToken)
     {

@@ -16,7 +16,7 @@ public sealed class InstalledProductKernelTests : KernelVmSuite
         "HttpsStickWithCredentials", "HttpsCdWithTheWriteEndHeldOpen", "HttpsStickWithTheWriteEndHeldOpen", "FileImageFromImageDirectory",
         "ReadWriteStickKeepsTheHostsWrites", "ProxySlotReadsWhatBmcwebServes",
         "StopEjectsEveryActiveSlot", "KilledServiceIsRestartedAndCleansUp", "ImageServerKilledMidReadGivesIoErrors",
-        "IdleSlotIsEjected",
+        "UploadedImageOutlivesItsServer", "IdleSlotIsEjected",
     ];
 
     private readonly TempDirectory _install = new("installed-product");

@@ -4,7 +4,7 @@ namespace VirtualMedia.Tests.Service;
 
 /// <summary>
 /// The D-Bus policy of systemd/ on a real dbus-daemon: root owns the name and may call Mount;
-/// another user may read properties but neither call Mount/Unmount, set properties nor own the name.
+/// another user may read properties but neither call Mount/Unmount, set properties (Transfer.Method) nor own the name.
 /// </summary>
 [NonParallelizable]
 public sealed class BusPolicyTests
@@ -50,6 +50,10 @@ public sealed class BusPolicyTests
         (await ExternalProcess.RunAsync(runuser, ["-u", "nobody", "--", .. unmount])).StandardError.Should().Contain("Rejected send message");
         (await AsNobody("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
             ServiceRig.Name, "0")).StandardError.Should().Contain("Access denied");
+
+        string[] setMethod = ["set-property", ServiceRig.Name, Slot, ServiceRig.Name + ".Transfer", "Method", "s", "Upload"];
+        (await AsNobody(setMethod)).StandardError.Should().Contain("Access denied", "only root picks a slot's transfer method");
+        (await ExternalProcess.RunAsync(busctl, ["--address=" + address, .. setMethod])).EnsureSuccess("root sets Method");
 
         var asRoot = await ExternalProcess.RunAsync(unmount[0], unmount[1..]);
         asRoot.StandardError.Should().NotContain("Rejected").And.Contain("nothing to unmount", "root reaches the service, which answers EPERM");

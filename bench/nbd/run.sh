@@ -20,6 +20,7 @@ cd "$(dirname "$0")/../.."
 rounds=${1:-5}
 size_mib=${2:-1024}
 repo=$(pwd)
+. bench/sandbox-bus.sh
 servers=${SERVERS:-ours nbdkit}
 latencies=${LATENCIES:-0 20 100}
 
@@ -189,13 +190,7 @@ idle_once() { # round -> idle.tsv: round RSS_MiB load1
   rm -rf "$sb"; mkdir -p "$sb/root/sys/class/udc/udc.0" "$sb/root/sys/class/udc/udc.1" "$sb/root/sys/class/udc/udc.2" \
     "$sb/root/sys/class/udc/udc.3" "$sb/images"
   mkdir -m 700 -p "$sb/root/run/virtual-media"
-  cat >"$sb/bus.conf" <<BUS
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>system</type><listen>unix:path=$sb/bus</listen><auth>EXTERNAL</auth>
-  <policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/></policy>
-</busconfig>
-BUS
+  sandbox_bus_conf "$sb"
   local slots="" i
   for i in 0 1 2 3; do
     local mode=$((i / 2)) ep=""

@@ -8,7 +8,8 @@ using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.ImageSources.Http;
 
-/// <summary>Ranged GETs of one image URL, each checked against what the first probe saw (size, ETag).</summary>
+/// <summary>Ranged GETs of one image URL, each pinned to what the first probe saw: If-Range with its strong ETag (else its
+/// Last-Modified), and the answer checked against its size and validator, so a changed image fails instead of mixing bytes.</summary>
 internal sealed class HttpRangeClient : IDisposable
 {
     /// <summary>Bytes received per system call at most (one buffer per pooled connection).</summary>
@@ -19,6 +20,7 @@ internal sealed class HttpRangeClient : IDisposable
     private readonly AuthenticationHeaderValue? _authorization;
     private readonly Version _version;
     private EntityTagHeaderValue? _etag;
+    private DateTimeOffset? _lastModified;
 
     private HttpRangeClient(HttpClient client, Uri uri, AuthenticationHeaderValue? authorization, bool http2, string redactedUrl)
     {
@@ -54,7 +56,7 @@ internal sealed class HttpRangeClient : IDisposable
             UseProxy = false,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             ConnectTimeout = options.ProbeTimeout,
-            MaxConnectionsPerServer = options.MaxParallelFetches + 2,
+            MaxConnectionsPerServer = options.MaxParallelFetches + 2 + options.ExtraConnections,
             EnableMultipleHttp2Connections = true,
             ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
@@ -91,9 +93,15 @@ internal sealed class HttpRangeClient : IDisposable
     /// <summary>Starts a GET of [offset, offset+length); the returned body yields exactly that many bytes.</summary>
     public async Task<HttpResponseMessage> GetRangeAsync(long offset, int length, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(offset, length, cancellationToken);
+        var response = await SendAsync(offset, length, pinned: true, cancellationToken);
         try
         {
+            if (response.StatusCode == HttpStatusCode.OK && IsPinned)
+            {
+                // If-Range did not match: the server sends the whole new image instead of the range.
+                throw Changed();
+            }
+
             if (response.StatusCode != HttpStatusCode.PartialContent)
             {
                 throw UnexpectedStatus(response);
@@ -107,7 +115,7 @@ internal sealed class HttpRangeClient : IDisposable
 
             if (contentRange.Length != Size || !SameEntity(response))
             {
-                throw new ImageSourceException(Errno.EIO, $"{RedactedUrl}: the image changed on the server while in use");
+                throw Changed();
             }
 
             return response;
@@ -141,7 +149,7 @@ internal sealed class HttpRangeClient : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await SendAsync(0, 1, probeToken);
+            response = await SendAsync(0, 1, pinned: false, probeToken);
         }
         catch (OperationCanceledException e) when (!callerToken.IsCancellationRequested)
         {
@@ -182,10 +190,11 @@ internal sealed class HttpRangeClient : IDisposable
             Size = total.Value;
             NegotiatedVersion = response.Version;
             _etag = response.Headers.ETag is { IsWeak: false } etag ? etag : null;
+            _lastModified = response.Content.Headers.LastModified;
         }
     }
 
-    private Task<HttpResponseMessage> SendAsync(long offset, int length, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendAsync(long offset, int length, bool pinned, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, _uri)
         {
@@ -194,11 +203,22 @@ internal sealed class HttpRangeClient : IDisposable
         };
         request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
         request.Headers.Authorization = _authorization;
+        if (pinned && IsPinned)
+        {
+            request.Headers.IfRange = _etag is not null ? new RangeConditionHeaderValue(_etag) : new RangeConditionHeaderValue(_lastModified!.Value);
+        }
+
         return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
     private bool SameEntity(HttpResponseMessage response) =>
-        _etag is null || Equals(response.Headers.ETag, _etag);
+        _etag is not null ? Equals(response.Headers.ETag, _etag)
+            : _lastModified is null || response.Content.Headers.LastModified is not { } modified || modified == _lastModified;
+
+    /// <summary>True when the probe saw a validator to pin the image with.</summary>
+    private bool IsPinned => _etag is not null || _lastModified is not null;
+
+    private ImageSourceException Changed() => new(Errno.EIO, $"{RedactedUrl}: the image changed on the server while in use");
 
     private Exception UnexpectedStatus(HttpResponseMessage response)
     {

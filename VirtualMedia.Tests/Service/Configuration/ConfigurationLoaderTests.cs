@@ -111,6 +111,24 @@ public sealed class ConfigurationLoaderTests
             ("D", EjectPolicy.Persistent, (ushort)0));
     }
 
+    [Test]
+    public void The_transfer_method_is_read_per_slot_and_the_upload_reserve_once()
+    {
+        var configuration = ConfigurationLoader.Parse(File, """
+            { "UploadReserveMiB": 128, "MountPoints": {
+                "P": { "Mode": 0, "EndpointId": "/nbd/0", "NBDDevice": "nbd0", "UnixSocket": "/r/p", "TransferMethod": "Stream" },
+                "U": { "Mode": 1, "NBDDevice": "nbd1", "UnixSocket": "/r/u", "TransferMethod": "Upload" },
+                "S": { "Mode": 1, "NBDDevice": "nbd2", "UnixSocket": "/r/s", "TransferMethod": "Stream" },
+                "D": { "Mode": 1, "NBDDevice": "nbd3", "UnixSocket": "/r/d" } } }
+            """, out var warnings);
+
+        warnings.Should().BeEmpty();
+        configuration.UploadReserveMiB.Should().Be(128);
+        configuration.Slots.Select(s => (s.Name, s.TransferMethod)).Should().Equal(
+            ("P", TransferMethod.Stream), ("U", TransferMethod.Upload), ("S", TransferMethod.Stream), ("D", TransferMethod.Stream));
+        ConfigurationLoader.Parse(File, OriginalDefaultFile, out _).UploadReserveMiB.Should().Be(64, "the default reserve");
+    }
+
     [TestCase("""{"LegacyMountPoints": 1}""", 48)]
     [TestCase("""{"LegacyMountPoints": 1, "CacheMiB": 64}""", 128)]
     public void The_NBD_buffer_budget_follows_the_cache_unless_given(string json, long mebibytes)
@@ -150,6 +168,10 @@ public sealed class ConfigurationLoaderTests
     [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Timed", "EjectTimeout": 0}}}""", "Slot_0", "EjectTimeout")]
     [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectPolicy": "Timed", "EjectTimeout": 65536}}}""", "Slot_0", "EjectTimeout")]
     [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "EjectTimeout": 60}}}""", "Slot_0", "EjectTimeout")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "TransferMethod": "Copy"}}}""", "Slot_0", "TransferMethod")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a", "TransferMethod": "upload"}}}""", "Slot_0", "TransferMethod")]
+    [TestCase("""{"MountPoints": {"Slot_0": {"Mode": 0, "EndpointId": "/nbd/0", "NBDDevice": "nbd0", "UnixSocket": "/r/a", "TransferMethod": "Upload"}}}""", "Slot_0", "TransferMethod")]
+    [TestCase("""{"LegacyMountPoints": 1, "UploadReserveMiB": -1}""", null, "UploadReserveMiB")]
     [TestCase("""{"MountPoints": {"Slot-0": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a"}}}""", "Slot-0", null)]
     [TestCase("""{"MountPoints": {"Slot_0": []}}""", "Slot_0", null)]
     [TestCase("""{"MountPoints": {"A": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/a"}, "B": {"Mode": 1, "NBDDevice": "nbd0", "UnixSocket": "/r/b"}}}""", "B", "NBDDevice")]
