@@ -117,7 +117,7 @@ public sealed partial class RawSocketTests
 
         first.Type.Should().Be(MessageType.MethodReturn);
         first.ReplySerial.Should().Be(2u, "the first answer is the Ping's: the flagged call got none");
-        _service.Increments.Should().Be(before + 1);
+        (await _service.IncrementsAfterAsync(before, Timeout)).Should().Be(before + 1, "the flagged call still ran");
     }
 
     [Test]

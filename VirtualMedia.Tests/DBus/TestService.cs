@@ -80,6 +80,19 @@ public sealed class TestService
 
     public int Increments => Volatile.Read(ref _increments);
 
+    /// <summary>The count once it passes <paramref name="before"/>, or as it stands after <paramref name="timeout"/>.</summary>
+    /// <remarks>Handlers run concurrently with the connection's other calls, so a later reply does not prove an earlier call has run.</remarks>
+    public async Task<int> IncrementsAfterAsync(int before, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Increments == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        return Increments;
+    }
+
     /// <summary>The pipe the last MakeFd sent: the reply body closes the server's copy once the reply is sent.</summary>
     public ObservedFd? LastMadeFd { get; private set; }
 
