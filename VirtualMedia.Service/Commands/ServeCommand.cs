@@ -28,7 +28,7 @@ internal static class ServeCommand
         var caDirectory = new Option<string?>("--ca-dir") { Description = "Directory of extra trusted CA certificates (PEM)" };
         var imageDirectory = new Option<string?>("--image-dir") { Description = "Directory file:// images may come from" };
         var cacheSize = new Option<int>("--cache-mib") { Description = "Read-ahead cache size in MiB (the service's CacheMiB default)", DefaultValueFactory = _ => ConfigurationDefaults.CacheMiB };
-        var fetchSize = new Option<int>("--fetch-mib") { Description = "Largest ranged GET of a sequential reader in MiB (bounded by the cache)", DefaultValueFactory = _ => new ImageSourceOptions().FetchSize / MiB };
+        var fetchSize = new Option<int>("--fetch-mib") { Description = "Largest GET of a sequential reader's miss in MiB (bounded by the cache; read-ahead streams longer ones)", DefaultValueFactory = _ => new ImageSourceOptions().FetchSize / MiB };
         var readAhead = new Option<int>("--read-ahead-mib") { Description = "Read-ahead window of a sequential reader in MiB (bounded by the cache)", DefaultValueFactory = _ => new ImageSourceOptions().ReadAhead / MiB };
         var http2 = new Option<bool>("--http2") { Description = "Offer HTTP/2 (HTTP/1.1 is the default: faster and cheaper here, see ImageSourceOptions)" };
 

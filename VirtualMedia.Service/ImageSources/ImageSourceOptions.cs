@@ -31,7 +31,13 @@ internal sealed record ImageSourceOptions
     /// <summary>Bytes per ranged GET for sequential readers, at most (the cache's share of each reader bounds it).</summary>
     public int FetchSize { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Ranged GETs in flight ahead of readers, over pooled keep-alive connections.</summary>
+    /// <summary>Bytes a sequential reader's read-ahead asks for in one ranged GET, read a window at a time as the reader
+    /// moves on (the connection's own buffers hold what is ahead of the window, not the cache).</summary>
+    /// <remarks>64 MiB: 16 GETs per GiB streamed; a reader that stops or jumps costs the rest of a GET only what the
+    /// connection had buffered, as the GET is let go.</remarks>
+    public int StreamSize { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Sequential readers read ahead of at once (one streamed GET each), over pooled keep-alive connections.</summary>
     public int MaxParallelFetches { get; init; } = 4;
 
     /// <summary>Connections to the server beyond what the read-ahead and the host's reads need: an Upload's chunk copies

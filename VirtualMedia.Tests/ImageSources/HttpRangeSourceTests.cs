@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using VirtualMedia.Nbd;
@@ -68,9 +69,10 @@ public sealed class HttpRangeSourceTests
     }
 
     [Test]
-    public async Task SequentialReaderIsServedByLargeRangesAhead()
+    public async Task SequentialReaderIsServedByStreamedGetsAhead()
     {
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
+        const int streamSize = 8 * 1024 * 1024;
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure with { StreamSize = streamSize });
         var before = _nginx.AccessLog().Length;
 
         var buffer = new byte[256 * 1024];
@@ -84,10 +86,37 @@ public sealed class HttpRangeSourceTests
 
         Convert.ToHexString(hash.GetHashAndReset()).Should().Be(Convert.ToHexString(SHA256.HashData(_image)));
         var requests = await ReadsLoggedSinceAsync(before, 1);
-        // The first three reads are fetched as they come (not yet a stream); then one reader gets GETs of 3/8 of the
-        // cache (8 MiB here): 3 MiB, so the rest takes 8; with the 2 MiB ranges of old it took 12.
-        requests.Length.Should().BeLessThanOrEqualTo(
-            3 + (ImageSize / (3 * 1024 * 1024)) + 1, "one sequential reader is fetched in ranges of 3/8 of the cache");
+        // The first three reads are fetched as they come (not yet a stream), the fourth misses and fetches a run of
+        // pages (3 MiB of the default 8 MiB cache); from there one streamed GET per 8 MiB (not per 3 MiB run).
+        requests.Length.Should().BeLessThanOrEqualTo(4 + 3, string.Join("\n", requests));
+        requests.Count(r => RangeLength(r) == streamSize).Should().BeGreaterThanOrEqualTo(
+            2, "the read-ahead asks for a whole stream's bytes at once: " + string.Join("\n", requests));
+    }
+
+    [Test]
+    public async Task StreamedGetIsLetGoWhenItsReaderStops()
+    {
+        // More than this machine's socket buffers take (tcp_rmem's 32 MiB and tcp_wmem's 4 MiB): nginx logs the
+        // streamed GET only once the service closes it, not once it has handed the kernel the last byte.
+        const int longSize = 96 * 1024 * 1024;
+        var image = await _nginx.ServeRandomImageAsync("long.img", longSize, seed: 7);
+        // The stream asks for the rest of the image at once. It lets it go after the reader pause (1 s), well within
+        // the 5 s waited here, and long before a 10 s stall timeout would end it as the server's fault.
+        await using var source = await OpenAsync(
+            _nginx.HttpsUrl("images/long.img"), Insecure with { StallTimeout = TimeSpan.FromSeconds(10), StreamSize = longSize });
+        var before = _nginx.AccessLog().Length;
+
+        var buffer = new byte[256 * 1024];
+        for (var offset = 0; offset < 2 * 1024 * 1024; offset += buffer.Length)
+        {
+            await source.ReadAsync(offset, buffer, CancellationToken.None);
+            buffer.Should().Equal(image.AsSpan(offset, buffer.Length).ToArray());
+        }
+
+        var requests = await ReadsLoggedSinceAsync(before, 5, TimeSpan.FromSeconds(5));
+        requests.Should().Contain(r => r.EndsWith($"-{longSize - 1}", StringComparison.Ordinal), string.Join("\n", requests));
+        await source.ReadAsync(2 * 1024 * 1024, buffer, CancellationToken.None);
+        buffer.Should().Equal(image.AsSpan(2 * 1024 * 1024, buffer.Length).ToArray());
     }
 
     [Test]
@@ -231,6 +260,13 @@ public sealed class HttpRangeSourceTests
         error.Message.Should().Contain("changed");
     }
 
+    /// <summary>The length of the range an access-log line asked for ("bytes=FROM-TO").</summary>
+    private static long RangeLength(string line)
+    {
+        var range = line[(line.LastIndexOf('=') + 1)..].Split('-');
+        return long.Parse(range[1], CultureInfo.InvariantCulture) - long.Parse(range[0], CultureInfo.InvariantCulture) + 1;
+    }
+
     private async Task ReadAndCheckAsync(IImageSource source, int offset, int length)
     {
         var buffer = new byte[length];
@@ -242,12 +278,12 @@ public sealed class HttpRangeSourceTests
     /// The image reads nginx logged after its first <paramref name="before"/> lines, once at least <paramref name="expected"/>
     /// are there: nginx logs a request after answering it, and the open's probe (bytes=0-0) may be logged late.
     /// </summary>
-    private async Task<string[]> ReadsLoggedSinceAsync(int before, int expected)
+    private async Task<string[]> ReadsLoggedSinceAsync(int before, int expected, TimeSpan? timeout = null)
     {
         string[] reads = [];
         await Wait.UntilAsync(
             () => Task.FromResult((reads = [.. _nginx.AccessLog().Skip(before).Where(l => !l.EndsWith(" bytes=0-0", StringComparison.Ordinal))]).Length >= expected),
-            TimeSpan.FromSeconds(10), () => $"{expected} reads in nginx's access log, not {reads.Length}");
+            timeout ?? TimeSpan.FromSeconds(10), () => $"{expected} reads in nginx's access log, not {reads.Length}");
         return reads;
     }
 

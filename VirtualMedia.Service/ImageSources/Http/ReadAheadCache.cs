@@ -2,9 +2,9 @@ using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.ImageSources.Http;
 
-/// <summary>A bounded page cache in one preallocated arena, filled by ranged fetches: large and ahead of
-/// sequential readers, just what is asked for random ones; concurrent readers of a page share one fetch.</summary>
-internal sealed class ReadAheadCache : IAsyncDisposable
+/// <summary>A bounded page cache in one preallocated arena, filled by ranged fetches: a long streamed GET ahead of each
+/// sequential reader, just what is asked for random ones; concurrent readers of a page share one fetch.</summary>
+internal sealed partial class ReadAheadCache : IAsyncDisposable
 {
     /// <summary>Random readers fetch whole blocks of this size (the kernel's and most file systems' block).</summary>
     private const int BlockSize = 4096;
@@ -15,13 +15,14 @@ internal sealed class ReadAheadCache : IAsyncDisposable
     private readonly int _pageCount;
     private readonly int _fetchPages;
     private readonly int _readAheadPages;
-    private readonly int _maxReadAheadFetches;
+    private readonly int _maxReadAheadStreams;
+    private readonly int _streamSize;
+    private readonly TimeSpan _readerPause;
     private readonly byte[] _arena;
     private readonly CachePageTable _table;
     private readonly SequentialStreams _streams;
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disposed = new();
-    private int _readAheadFetches;
     private int _runningFetches;
     private TaskCompletionSource? _idle;
 
@@ -34,7 +35,9 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         _pageCount = pageCount;
         _fetchPages = Math.Clamp(geometry.FetchSize / _pageSize, 1, pageCount / 2);
         _readAheadPages = Math.Clamp(geometry.ReadAhead / _pageSize, 1, pageCount / 2);
-        _maxReadAheadFetches = geometry.MaxParallelFetches;
+        _maxReadAheadStreams = geometry.MaxParallelFetches;
+        _streamSize = geometry.StreamSize;
+        _readerPause = geometry.ReaderPause;
         _arena = GC.AllocateUninitializedArray<byte>(pageCount * _pageSize, pinned: true);
         _table = new CachePageTable(pageCount, _pageSize, size);
         _streams = new SequentialStreams(slack: geometry.ReadAhead);
@@ -67,7 +70,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             if (first && sequential)
             {
                 // After the demand fetch has started: it is the one the reader waits for.
-                ReadAhead(frontier, fetchPages, windowPages);
+                ReadAhead(frontier, windowPages);
             }
 
             first = false;
@@ -191,7 +194,7 @@ internal sealed class ReadAheadCache : IAsyncDisposable
             loading = run[0].Loaded!.Task;
         }
 
-        _ = FillAsync(run, fetch, readAhead: false);
+        _ = FillAsync(run, fetch);
         return (run[0], loading);
     }
 
@@ -217,62 +220,18 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Pages per ranged GET and read-ahead window of each of <paramref name="streams"/> sequential readers.</summary>
+    /// <summary>Pages per demand GET and read-ahead window of each of <paramref name="streams"/> sequential readers.</summary>
     /// <remarks>
-    /// Each stream holds up to one fetch plus one window of pages; together they get three quarters of the cache (the
-    /// rest stays for pages being read and random readers), else read-ahead is evicted before it is read and fetched
-    /// again. One reader (a Mount: the kernel's NBD device) gets GETs of up to the configured fetch size, 6 MiB of the
-    /// default 16 MiB cache: ~170 requests per GiB instead of 512 with fixed 2 MiB ranges (bench/nbd/run.sh); four
-    /// (nbdcopy's default) get a quarter of that each instead of evicting each other's read-ahead.
+    /// Each reader holds up to one demand fetch plus one window of pages; together they get three quarters of the
+    /// cache (the rest stays for pages being read and random readers), else read-ahead is evicted before it is read
+    /// and fetched again. Four readers (nbdcopy's default) get a quarter each instead of evicting each other's
+    /// read-ahead. The window bounds only the cache's share: the streamed GET behind it is as long either way.
     /// </remarks>
     private (int FetchPages, int WindowPages) Share(int streams)
     {
         var half = Math.Max(1, _pageCount * 3 / (4 * streams) / 2);
         var fetch = Math.Min(_fetchPages, half);
         return (fetch, Math.Max(fetch, Math.Min(_readAheadPages, half)));
-    }
-
-    /// <summary>Starts fetches for the missing pages of the read-ahead window past <paramref name="frontier"/>; each
-    /// fetch is a full-size run even where it reaches past the window, so the window advancing by one small read
-    /// does not turn into one small GET.</summary>
-    private void ReadAhead(long frontier, int fetchPages, int windowPages)
-    {
-        var first = frontier / _pageSize;
-        var last = Math.Min(first + windowPages, _table.PageCount) - 1;
-        var key = first;
-        while (key <= last)
-        {
-            CachePage[] run;
-            lock (_lock)
-            {
-                if (_readAheadFetches >= _maxReadAheadFetches)
-                {
-                    return;
-                }
-
-                while (key <= last && _table.Contains(key))
-                {
-                    key++;
-                }
-
-                if (key > last)
-                {
-                    return;
-                }
-
-                run = ClaimRun(key, key + fetchPages - 1);
-                if (run.Length == 0)
-                {
-                    return;
-                }
-
-                _readAheadFetches++;
-            }
-
-            var start = run[0].Key * _pageSize;
-            _ = FillAsync(run, new FetchRange(start, (run[^1].Key * _pageSize) + PageLength(run[^1].Key)), readAhead: true);
-            key += run.Length;
-        }
     }
 
     private int PageLength(long key) => _table.PageLength(key);
@@ -290,14 +249,8 @@ internal sealed class ReadAheadCache : IAsyncDisposable
     }
 
     /// <summary>Fetches <paramref name="fetch"/> into the pages of <paramref name="run"/>, which it spans.</summary>
-    private async Task FillAsync(CachePage[] run, FetchRange fetch, bool readAhead)
+    private async Task FillAsync(CachePage[] run, FetchRange fetch)
     {
-        if (readAhead)
-        {
-            // Read-ahead must not delay the reader that triggered it; a demand fetch is awaited anyway.
-            await Task.Yield();
-        }
-
         var done = 0;
         try
         {
@@ -329,18 +282,19 @@ internal sealed class ReadAheadCache : IAsyncDisposable
         }
         finally
         {
-            lock (_lock)
-            {
-                _runningFetches--;
-                if (readAhead)
-                {
-                    _readAheadFetches--;
-                }
+            FetchEnded();
+        }
+    }
 
-                if (_runningFetches == 0)
-                {
-                    _idle?.TrySetResult();
-                }
+    /// <summary>Counts a fetch out; the last one lets a waiting disposal go on.</summary>
+    private void FetchEnded()
+    {
+        lock (_lock)
+        {
+            _runningFetches--;
+            if (_runningFetches == 0)
+            {
+                _idle?.TrySetResult();
             }
         }
     }

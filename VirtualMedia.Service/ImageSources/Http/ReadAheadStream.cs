@@ -1,0 +1,33 @@
+namespace VirtualMedia.Service.ImageSources.Http;
+
+/// <summary>The read-ahead of one sequential reader: where its streamed GET has got to and the reader's window.</summary>
+/// <remarks>Not thread-safe: the cache reads and writes it under its lock.</remarks>
+internal sealed class ReadAheadStream(long head, long endKey, long readerKey, int windowPages)
+{
+    /// <summary>The first page past the stream's GET.</summary>
+    public long EndKey { get; } = endKey;
+
+    /// <summary>The next image page to claim; the body's bytes for it come after those of <see cref="Claimed"/>.</summary>
+    public long Head { get; set; } = head;
+
+    /// <summary>The page of the reader's frontier (the end of its furthest read).</summary>
+    public long ReaderKey { get; set; } = readerKey;
+
+    /// <summary>Pages the stream may claim past <see cref="ReaderKey"/>.</summary>
+    public int WindowPages { get; set; } = windowPages;
+
+    /// <summary>Pages claimed (loading) whose bytes are next in the body, in order.</summary>
+    public Queue<CachePage> Claimed { get; } = new();
+
+    /// <summary>Claims no more: its range is claimed, the next page is cached already, the cache has no page to give,
+    /// or its reader stopped.</summary>
+    public bool Ended { get; set; }
+
+    /// <summary>Completed when the reader moves on; set while the stream waits for room in the window.</summary>
+    public TaskCompletionSource? Moved { get; set; }
+
+    /// <summary>True when this is the stream ahead of a reader whose frontier is in page <paramref name="readerKey"/>:
+    /// its head is within the window past it.</summary>
+    public bool IsAheadOf(long readerKey, int windowPages) =>
+        !Ended && Head >= readerKey && Head - readerKey <= Math.Max(WindowPages, windowPages) + 1;
+}
