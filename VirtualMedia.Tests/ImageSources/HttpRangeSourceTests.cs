@@ -71,8 +71,8 @@ public sealed class HttpRangeSourceTests
     [Test]
     public async Task SequentialReaderIsServedByStreamedGetsAhead()
     {
-        const int streamSize = 8 * 1024 * 1024;
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure with { StreamSize = streamSize });
+        const int StreamBytes = 8 * 1024 * 1024;
+        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure with { StreamSize = StreamBytes });
         var before = _nginx.AccessLog().Length;
 
         var buffer = new byte[256 * 1024];
@@ -89,7 +89,7 @@ public sealed class HttpRangeSourceTests
         // The first three reads are fetched as they come (not yet a stream), the fourth misses and fetches a run of
         // pages (3 MiB of the default 8 MiB cache); from there one streamed GET per 8 MiB (not per 3 MiB run).
         requests.Length.Should().BeLessThanOrEqualTo(4 + 3, string.Join("\n", requests));
-        requests.Count(r => RangeLength(r) == streamSize).Should().BeGreaterThanOrEqualTo(
+        requests.Count(r => RangeLength(r) == StreamBytes).Should().BeGreaterThanOrEqualTo(
             2, "the read-ahead asks for a whole stream's bytes at once: " + string.Join("\n", requests));
     }
 
@@ -98,12 +98,12 @@ public sealed class HttpRangeSourceTests
     {
         // More than this machine's socket buffers take (tcp_rmem's 32 MiB and tcp_wmem's 4 MiB): nginx logs the
         // streamed GET only once the service closes it, not once it has handed the kernel the last byte.
-        const int longSize = 96 * 1024 * 1024;
-        var image = await _nginx.ServeRandomImageAsync("long.img", longSize, seed: 7);
+        const int LongImageSize = 96 * 1024 * 1024;
+        var image = await _nginx.ServeRandomImageAsync("long.img", LongImageSize, seed: 7);
         // The stream asks for the rest of the image at once. It lets it go after the reader pause (1 s), well within
         // the 5 s waited here, and long before a 10 s stall timeout would end it as the server's fault.
         await using var source = await OpenAsync(
-            _nginx.HttpsUrl("images/long.img"), Insecure with { StallTimeout = TimeSpan.FromSeconds(10), StreamSize = longSize });
+            _nginx.HttpsUrl("images/long.img"), Insecure with { StallTimeout = TimeSpan.FromSeconds(10), StreamSize = LongImageSize });
         var before = _nginx.AccessLog().Length;
 
         var buffer = new byte[256 * 1024];
@@ -114,7 +114,7 @@ public sealed class HttpRangeSourceTests
         }
 
         var requests = await ReadsLoggedSinceAsync(before, 5, TimeSpan.FromSeconds(5));
-        requests.Should().Contain(r => r.EndsWith($"-{longSize - 1}", StringComparison.Ordinal), string.Join("\n", requests));
+        requests.Should().Contain(r => r.EndsWith($"-{LongImageSize - 1}", StringComparison.Ordinal), string.Join("\n", requests));
         await source.ReadAsync(2 * 1024 * 1024, buffer, CancellationToken.None);
         buffer.Should().Equal(image.AsSpan(2 * 1024 * 1024, buffer.Length).ToArray());
     }
