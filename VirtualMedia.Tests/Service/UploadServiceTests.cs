@@ -120,10 +120,14 @@ public sealed class UploadServiceTests
         await StartMountedAsync("slow/image.img");
         await WaitCopyingAsync();
 
-        // Published as servers do: a new file renamed over the old one (new ETag and Last-Modified, same size).
+        // Published as servers do: a new file renamed over the old one (new ETag and Last-Modified, same size), and
+        // the server restarted. A GET already open would go on sending the old file, whole and consistent (the
+        // read-ahead streams GETs of up to 64 MiB, all of this image): the change shows in the next GET.
         var replacement = ServiceRig.WriteImage(_nginx.Root, "image.new", ImageSize);
         File.SetLastWriteTimeUtc(replacement, File.GetLastWriteTimeUtc(_image).AddMinutes(1));
         File.Move(replacement, _image, overwrite: true);
+        await _nginx.StopAsync();
+        await _nginx.RestartAsync();
 
         _rig.NextCompletion(Slot, CopyTime).Should().Be(5, "EIO");
         (await _rig.IsActiveAsync(Slot)).Should().BeFalse();
