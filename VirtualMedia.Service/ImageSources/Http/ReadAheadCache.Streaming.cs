@@ -181,10 +181,16 @@ internal sealed partial class ReadAheadCache
         var last = Math.Min(stream.ReaderKey + stream.WindowPages, stream.EndKey);
         while (!stream.Ended && stream.Head < last)
         {
-            var run = _table.Contains(stream.Head) ? [] : _table.ClaimRun(stream.Head, stream.Head);
-            if (run.Length == 0)
+            if (_table.Contains(stream.Head))
             {
                 stream.Ended = true;
+                break;
+            }
+
+            // No page to give up (all loading or being read): the stream waits for its reader as with a full window.
+            var run = _table.ClaimRun(stream.Head, stream.Head);
+            if (run.Length == 0)
+            {
                 break;
             }
 

@@ -19,8 +19,7 @@ internal sealed class ReadAheadStream(long head, long endKey, long readerKey, in
     /// <summary>Pages claimed (loading) whose bytes are next in the body, in order.</summary>
     public Queue<CachePage> Claimed { get; } = new();
 
-    /// <summary>Claims no more: its range is claimed, the next page is cached already, the cache has no page to give,
-    /// or its reader stopped.</summary>
+    /// <summary>Claims no more: its range is claimed, the next page is cached already, or its reader stopped.</summary>
     public bool Ended { get; set; }
 
     /// <summary>Completed when the reader moves on; set while the stream waits for room in the window.</summary>
