@@ -23,7 +23,7 @@ internal sealed partial class ReadAheadCache
         ReadAheadStream stream;
         lock (_lock)
         {
-            if (_aheads.Find(s => s.IsAheadOf(readerKey, windowPages)) is { } ahead)
+            if (AheadOf(readerKey, windowPages) is { } ahead)
             {
                 ahead.WindowPages = windowPages;
                 if (readerKey > ahead.ReaderKey)
@@ -62,6 +62,21 @@ internal sealed partial class ReadAheadCache
         }
 
         _ = StreamAsync(stream);
+    }
+
+    /// <summary>The stream ahead of a reader whose frontier is in page <paramref name="readerKey"/>, if any (a loop, not
+    /// a lambda: this runs on every sequential read).</summary>
+    private ReadAheadStream? AheadOf(long readerKey, int windowPages)
+    {
+        foreach (var stream in _aheads)
+        {
+            if (stream.IsAheadOf(readerKey, windowPages))
+            {
+                return stream;
+            }
+        }
+
+        return null;
     }
 
     private async Task StreamAsync(ReadAheadStream stream)
