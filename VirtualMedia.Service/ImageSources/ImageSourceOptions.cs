@@ -28,7 +28,8 @@ internal sealed record ImageSourceOptions
     /// bounds it).</summary>
     public int ReadAhead { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Bytes per ranged GET for sequential readers, at most (the cache's share of each reader bounds it).</summary>
+    /// <summary>Bytes per ranged GET of a sequential reader's miss, at most (the cache's share of each reader bounds
+    /// it); the read-ahead's streamed GETs are longer.</summary>
     public int FetchSize { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>Bytes a sequential reader's read-ahead asks for in one ranged GET, read a window at a time as the reader
