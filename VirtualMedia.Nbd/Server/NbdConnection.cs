@@ -8,15 +8,17 @@ namespace VirtualMedia.Nbd.Server;
 /// <remarks>
 /// Request buffers come from the server's <see cref="NbdBufferBudget"/> before the source is asked; while a request
 /// waits for a slot or for room in the budget, the client is still listened to, so a client that hangs up is noticed at
-/// once: its source reads are cancelled and their buffers go back. Every task a request starts is joined.
+/// once: its source reads are cancelled and their buffers go back. Every task a request starts is joined. Reads from an
+/// <see cref="ILendingImageSource"/> take no buffer unless the source declines to lend.
 /// </remarks>
-internal sealed class NbdConnection : IDisposable
+internal sealed partial class NbdConnection : IDisposable
 {
     private readonly Stream _stream;
     private readonly NbdStreamReader _reader;
     private readonly NegotiatedExport _negotiated;
     private readonly NbdExport _export;
     private readonly IImageSource _source;
+    private readonly ILendingImageSource? _lender;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<NbdRequest> _free;
     private readonly NbdBufferBudget _budget;
@@ -29,6 +31,7 @@ internal sealed class NbdConnection : IDisposable
         _negotiated = negotiated;
         _export = negotiated.Export;
         _source = _export.Source;
+        _lender = _source as ILendingImageSource;
         _budget = budget;
         _slots = maxInFlight;
         _free = Channel.CreateBounded<NbdRequest>(maxInFlight);
@@ -146,7 +149,7 @@ internal sealed class NbdConnection : IDisposable
         }
 
         request.Error = NbdRequestValidator.Validate(request, _negotiated);
-        if (request.NeedsBuffer)
+        if (request.NeedsBuffer && !MayLend(request))
         {
             var payload = request.Command == NbdCommand.Write ? request.Length : 0;
             var buffer = await WhileListeningAsync(
@@ -292,7 +295,7 @@ internal sealed class NbdConnection : IDisposable
             switch (request.Command)
             {
                 case NbdCommand.Read:
-                    await _source.ReadAsync((long)request.Offset, request.Data, cancellationToken).ConfigureAwait(false);
+                    await ReadAsync(request, cancellationToken).ConfigureAwait(false);
                     _export.NoteRead((int)request.Length);
                     break;
                 case NbdCommand.Write:
@@ -322,32 +325,25 @@ internal sealed class NbdConnection : IDisposable
         }
     }
 
-    private async ValueTask ReplyAsync(NbdRequest request, CancellationToken cancellationToken)
-    {
-        var isRead = request.Command == NbdCommand.Read;
-        var (start, length) = (isRead && _negotiated.StructuredReplies, request.Error == Errno.None) switch
-        {
-            (true, true) => NbdReplyHeaders.StructuredData(request),
-            (true, false) => NbdReplyHeaders.StructuredError(request),
-            _ => NbdReplyHeaders.Simple(request, withData: isRead && request.Error == Errno.None),
-        };
+    private bool MayLend(NbdRequest request) =>
+        _lender is not null && request.Command == NbdCommand.Read && request.Error == Errno.None;
 
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+    private async ValueTask ReadAsync(NbdRequest request, CancellationToken cancellationToken)
+    {
+        if (MayLend(request))
         {
-            await _stream.WriteAsync(request.Buffer.AsMemory(start, length), cancellationToken).ConfigureAwait(false);
-            if (length > NbdRequest.HeaderRoom)
+            request.Lease = await _lender!.LendAsync((long)request.Offset, (int)request.Length, cancellationToken).ConfigureAwait(false);
+            if (request.Lease is not null)
             {
-                // A socket keeps the memory of its last send until its next one: a client that goes quiet after a 32 MiB
-                // reply kept that buffer alive outside the budget (64 such clients: 2 GiB wanted, OutOfMemoryException
-                // under the service's 256 MiB heap limit). An empty send makes it let go.
-                await _stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                return;
             }
+
+            // Declined (the source's lending bound is reached): a buffer, as for any source. The connection is still
+            // listened to meanwhile: the request loop reads on, so a hang-up cancels this wait.
+            request.Attach(await _budget.RentAsync(request.Length, cancellationToken).ConfigureAwait(false));
         }
-        finally
-        {
-            _writeLock.Release();
-        }
+
+        await _source.ReadAsync((long)request.Offset, request.Data, cancellationToken).ConfigureAwait(false);
     }
 
     private enum Ending

@@ -7,7 +7,8 @@ namespace VirtualMedia.Nbd.Server;
 /// <remarks>
 /// Buffers keep <see cref="HeaderRoom"/> bytes in front of the data so a reply header can be written in place and
 /// header plus data leave in one write, without copying the data again. Requests without data reply from a small
-/// buffer of the slot's own.
+/// buffer of the slot's own; so do reads whose bytes an <see cref="ILendingImageSource"/> lends (the header leaves
+/// first, then the lent bytes).
 /// </remarks>
 internal sealed class NbdRequest
 {
@@ -32,6 +33,9 @@ internal sealed class NbdRequest
     /// <summary>True when the request carries data one way or the other (a WRITE's payload, a valid READ's reply).</summary>
     public bool NeedsBuffer => Command == NbdCommand.Write || (Command == NbdCommand.Read && Error == Errno.None);
 
+    /// <summary>The reply's data lent by the source, when it lent them; disposed once the reply is sent or abandoned.</summary>
+    public IImageLease? Lease { get; set; }
+
     /// <summary>The buffer holding header room and <see cref="Length"/> bytes of data.</summary>
     public byte[] Buffer => _rented ?? _headerOnly;
 
@@ -41,9 +45,11 @@ internal sealed class NbdRequest
     /// <summary>Gives the request a buffer rented from the budget.</summary>
     public void Attach(byte[] buffer) => _rented = buffer;
 
-    /// <summary>Takes the rented buffer back, if any, once the reply is sent or abandoned.</summary>
+    /// <summary>Gives the lease back and takes the rented buffer back, if any, once the reply is sent or abandoned.</summary>
     public byte[]? Detach()
     {
+        Lease?.Dispose();
+        Lease = null;
         var rented = _rented;
         _rented = null;
         return rented;

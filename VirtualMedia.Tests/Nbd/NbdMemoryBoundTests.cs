@@ -20,7 +20,7 @@ public sealed class NbdMemoryBoundTests
         var source = new StallingImageSource(1L << 30);
         await using var served = Serve(source, new NbdServerOptions());
         var budget = served.Server.Budget;
-        var clients = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => OpenAsync(served.SocketPath)));
+        var clients = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => ConnectInTransmissionAsync(served.SocketPath)));
 
         foreach (var (client, i) in clients.Select((client, i) => (client, i)))
         {
@@ -52,7 +52,7 @@ public sealed class NbdMemoryBoundTests
     {
         var source = new StallingImageSource(1L << 30);
         await using var served = Serve(source, new NbdServerOptions());
-        var clients = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => OpenAsync(served.SocketPath)));
+        var clients = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => ConnectInTransmissionAsync(served.SocketPath)));
         foreach (var client in clients)
         {
             for (ulong read = 0; read < 8; read++)
@@ -80,7 +80,7 @@ public sealed class NbdMemoryBoundTests
     {
         var source = new StallingImageSource(1L << 30);
         await using var served = Serve(source, new NbdServerOptions());
-        await using var client = await OpenAsync(served.SocketPath);
+        await using var client = await ConnectInTransmissionAsync(served.SocketPath);
         await client.SendRequestAsync(0, 1, 0, 32 * MiB);
         await client.SendRequestAsync(0, 2, 32 * MiB, 32 * MiB);
         await client.SendRequestAsync(2, 3, 0, 0);
@@ -148,7 +148,7 @@ public sealed class NbdMemoryBoundTests
         var source = new StallingImageSource(1L << 30, stall: false);
         await using var served = Serve(source, new NbdServerOptions());
         var budget = served.Server.Budget;
-        await using var deaf = await OpenAsync(served.SocketPath);
+        await using var deaf = await ConnectInTransmissionAsync(served.SocketPath);
         for (ulong read = 0; read < 8; read++)
         {
             await deaf.SendRequestAsync(0, read, read * 32 * MiB, 32 * MiB);
@@ -202,29 +202,5 @@ public sealed class NbdMemoryBoundTests
         }
     }
 
-    private static async Task<RawNbdSocket> OpenAsync(string socketPath)
-    {
-        var raw = await ConnectAsync(socketPath);
-        await raw.GreetAsync();
-        await raw.GoAsync();
-        return raw;
-    }
-
-    private static ServedSource Serve(IImageSource source, NbdServerOptions options)
-    {
-        var directory = new TempDirectory("vm-nbd");
-        var server = new NbdServer(new NbdExport(source), options);
-        return new ServedSource(directory, server, NbdUnixListener.Start(server, directory.Combine("nbd.sock")));
-    }
-
-    private sealed record ServedSource(TempDirectory Directory, NbdServer Server, NbdUnixListener Listener) : IAsyncDisposable
-    {
-        public string SocketPath => Listener.SocketPath;
-
-        public async ValueTask DisposeAsync()
-        {
-            await Listener.DisposeAsync();
-            Directory.Dispose();
-        }
-    }
+    private static ServedSource Serve(IImageSource source, NbdServerOptions options) => ServedSource.Start(source, options);
 }

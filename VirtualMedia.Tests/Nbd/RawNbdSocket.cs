@@ -27,6 +27,15 @@ internal sealed class RawNbdSocket : IAsyncDisposable
         return new RawNbdSocket(socket);
     }
 
+    /// <summary>Connects, greets and picks the default export: ready for requests, with simple replies.</summary>
+    public static async Task<RawNbdSocket> ConnectInTransmissionAsync(string socketPath)
+    {
+        var raw = await ConnectAsync(socketPath);
+        await raw.GreetAsync();
+        await raw.GoAsync();
+        return raw;
+    }
+
     /// <summary>Reads the greeting and answers with <paramref name="clientFlags"/>; returns the handshake flags.</summary>
     public async Task<ushort> GreetAsync(uint clientFlags = 3)
     {

@@ -3,7 +3,7 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>A read-only image on an HTTP(S) server, read with ranged GETs through a read-ahead cache.</summary>
-internal sealed class HttpRangeSource : IImageSource
+internal sealed class HttpRangeSource : ILendingImageSource
 {
     private readonly HttpRangeClient _client;
     private readonly ReadAheadCache _cache;
@@ -42,6 +42,10 @@ internal sealed class HttpRangeSource : IImageSource
     /// <inheritdoc />
     public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
         _cache.ReadAsync(offset, buffer, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<IImageLease?> LendAsync(long offset, int length, CancellationToken cancellationToken) =>
+        await _cache.LendAsync(offset, length, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>

@@ -46,35 +46,13 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
     /// <summary>Fills <paramref name="destination"/> from the cache, fetching what is missing.</summary>
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        bool sequential;
-        long frontier;
-        int streams;
-        lock (_lock)
-        {
-            sequential = _streams.Note(offset, destination.Length, out frontier);
-            streams = _streams.Active();
-        }
-
-        var (fetchPages, windowPages) = Share(streams);
-
+        var plan = Plan(offset, destination.Length);
         var first = true;
         while (!destination.IsEmpty)
         {
             var key = offset / _pageSize;
-            // Sequential readers fetch whole runs of pages; random ones just the blocks they touch, as a fetch of
-            // a whole page would cost a 4 KiB read most of its latency.
-            var want = sequential
-                ? new FetchRange(key * _pageSize, (key + fetchPages) * _pageSize)
-                : new FetchRange(offset & ~(BlockSize - 1), (offset + destination.Length + BlockSize - 1) & ~(BlockSize - 1));
-            var attempt = TryAcquirePage(key, want);
-            if (first && sequential)
-            {
-                // After the demand fetch has started: it is the one the reader waits for.
-                ReadAhead(frontier, windowPages);
-            }
-
+            var page = await AcquireAsync(plan, first, offset, destination.Length, cancellationToken);
             first = false;
-            var page = await AwaitPageAsync(key, want, attempt, cancellationToken);
             if (page is null)
             {
                 // Every page is pinned or loading: read around the cache rather than wait for room.
@@ -82,21 +60,15 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
                 return;
             }
 
-            int copied;
             var inPage = (int)(offset - (key * _pageSize));
+            var copied = Math.Min(destination.Length, PageLength(key) - inPage);
             try
             {
-                copied = Math.Min(destination.Length, PageLength(key) - inPage);
                 _arena.AsMemory((page.Slot * _pageSize) + inPage, copied).CopyTo(destination);
             }
             finally
             {
-                Unpin(page);
-            }
-
-            if (sequential && inPage + copied == PageLength(key))
-            {
-                DropBehind(page, key);
+                Release(page, key, readToEnd: plan.Sequential && inPage + copied == PageLength(key));
             }
 
             offset += copied;
@@ -123,6 +95,45 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
         }
 
         _disposed.Dispose();
+    }
+
+    /// <summary>Notes a read of <paramref name="length"/> bytes at <paramref name="offset"/>: whether it continues a
+    /// sequential reader, and the fetch and window it gets.</summary>
+    private ReadPlan Plan(long offset, int length)
+    {
+        bool sequential;
+        long frontier;
+        int streams;
+        lock (_lock)
+        {
+            sequential = _streams.Note(offset, length, out frontier);
+            streams = _streams.Active();
+        }
+
+        var (fetchPages, windowPages) = Share(streams);
+        return new ReadPlan(sequential, frontier, fetchPages, windowPages);
+    }
+
+    /// <summary>The page holding <paramref name="offset"/>, pinned and holding what the read needs of it (fetched if
+    /// missing; the <paramref name="first"/> page of a sequential read moves its read-ahead too); null when the cache has
+    /// no room.</summary>
+    private async ValueTask<CachePage?> AcquireAsync(
+        ReadPlan plan, bool first, long offset, int remaining, CancellationToken cancellationToken)
+    {
+        var key = offset / _pageSize;
+        // Sequential readers fetch whole runs of pages; random ones just the blocks they touch, as a fetch of a whole
+        // page would cost a 4 KiB read most of its latency.
+        var want = plan.Sequential
+            ? new FetchRange(key * _pageSize, (key + plan.FetchPages) * _pageSize)
+            : new FetchRange(offset & ~(BlockSize - 1), (offset + remaining + BlockSize - 1) & ~(BlockSize - 1));
+        var attempt = TryAcquirePage(key, want);
+        if (first && plan.Sequential)
+        {
+            // After the demand fetch has started: it is the one the reader waits for.
+            ReadAhead(plan.Frontier, plan.WindowPages);
+        }
+
+        return await AwaitPageAsync(key, want, attempt, cancellationToken);
     }
 
     /// <summary>Waits for the fetch of an <paramref name="attempt"/> to acquire a page and asks again, until the page
@@ -206,17 +217,23 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
         }
     }
 
-    /// <summary>A sequential reader has read page <paramref name="key"/> to its end and will not read it again: it is
-    /// the first to give up, before read-ahead not read yet (which the clock would otherwise evict as readily, to be
-    /// fetched again: up to twice the requests per GiB on the bench under load).</summary>
-    private void DropBehind(CachePage page, long key)
+    /// <summary>Unpins a page read from. One a sequential reader has <paramref name="readToEnd"/> it will not read again:
+    /// it is the first to give up, before read-ahead not read yet (which the clock would otherwise evict as readily, to
+    /// be fetched again: up to twice the requests per GiB on the bench under load).</summary>
+    private void Release(CachePage page, long key, bool readToEnd)
     {
         lock (_lock)
         {
-            if (page.Key == key)
-            {
-                page.Referenced = false;
-            }
+            ReleaseLocked(page, key, readToEnd);
+        }
+    }
+
+    private static void ReleaseLocked(CachePage page, long key, bool readToEnd)
+    {
+        page.Pins--;
+        if (readToEnd && page.Key == key)
+        {
+            page.Referenced = false;
         }
     }
 

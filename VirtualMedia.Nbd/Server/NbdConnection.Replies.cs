@@ -1,0 +1,48 @@
+using VirtualMedia.Nbd.Protocol;
+
+namespace VirtualMedia.Nbd.Server;
+
+/// <summary>Replies: one write of header and data from the request's buffer, or the header and then the lent bytes.</summary>
+internal sealed partial class NbdConnection
+{
+    private async ValueTask ReplyAsync(NbdRequest request, CancellationToken cancellationToken)
+    {
+        var isRead = request.Command == NbdCommand.Read;
+        var (start, length) = (isRead && _negotiated.StructuredReplies, request.Error == Errno.None) switch
+        {
+            (true, true) => NbdReplyHeaders.StructuredData(request),
+            (true, false) => NbdReplyHeaders.StructuredError(request),
+            _ => NbdReplyHeaders.Simple(request, withData: isRead && request.Error == Errno.None),
+        };
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (request.Lease is { } lease)
+            {
+                await _stream.WriteAsync(request.Buffer.AsMemory(start, length - (int)request.Length), cancellationToken).ConfigureAwait(false);
+                foreach (var segment in lease.Segments)
+                {
+                    await _stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                }
+
+                // The socket may keep the last segment's memory until its next send: lent memory is the source's own
+                // and outlives it, so nothing is kept alive that would not be anyway.
+                return;
+            }
+
+            await _stream.WriteAsync(request.Buffer.AsMemory(start, length), cancellationToken).ConfigureAwait(false);
+            if (length > NbdRequest.HeaderRoom)
+            {
+                // A socket keeps the memory of its last send until its next one: a client that goes quiet after a 32 MiB
+                // reply kept that buffer alive outside the budget (64 such clients: 2 GiB wanted, OutOfMemoryException
+                // under the service's 256 MiB heap limit). An empty send makes it let go.
+                await _stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using VirtualMedia.Service.ImageSources.Http;
+
+namespace VirtualMedia.Tests.ImageSources;
+
+/// <summary>A fake fetcher serving ranges of an in-memory image at once, counting what it was asked for.</summary>
+internal sealed class FakeMemoryRangeFetcher(byte[] image) : IRangeFetcher
+{
+    private long _bytesFetched;
+
+    /// <summary>Bytes handed out by fetches and reads around the cache.</summary>
+    public long BytesFetched => Interlocked.Read(ref _bytesFetched);
+
+    public async Task FetchAsync(
+        long offset, int length, Func<Stream, CancellationToken, Task> consume, Func<long> resumeAt, CancellationToken cancellationToken)
+    {
+        Interlocked.Add(ref _bytesFetched, length);
+        using var body = new MemoryStream(image, (int)offset, length, writable: false);
+        await consume(body, cancellationToken);
+    }
+
+    public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        Interlocked.Add(ref _bytesFetched, destination.Length);
+        image.AsMemory((int)offset, destination.Length).CopyTo(destination);
+        return Task.CompletedTask;
+    }
+}

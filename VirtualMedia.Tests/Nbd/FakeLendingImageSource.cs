@@ -1,0 +1,81 @@
+using VirtualMedia.Nbd;
+
+namespace VirtualMedia.Tests.Nbd;
+
+/// <summary>A fake in-memory source that lends its bytes in pieces of <c>pieceSize</c> (so a reply takes several
+/// writes), or declines to while <see cref="Declines"/> is set; it counts leases and copied reads.</summary>
+internal sealed class FakeLendingImageSource(byte[] content, int pieceSize) : ILendingImageSource
+{
+    private int _outstanding;
+    private int _lent;
+    private int _copiedReads;
+
+    public long Size => content.Length;
+
+    public bool IsWritable => false;
+
+    public bool CanFlush => false;
+
+    public bool CanTrim => false;
+
+    public bool CanMultiConn => true;
+
+    /// <summary>While true, every lend is declined and the server must read into a buffer of its own.</summary>
+    public bool Declines { get; set; }
+
+    /// <summary>Leases granted and not disposed yet.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    public int Lent => Volatile.Read(ref _lent);
+
+    public int CopiedReads => Volatile.Read(ref _copiedReads);
+
+    public ValueTask<IImageLease?> LendAsync(long offset, int length, CancellationToken cancellationToken)
+    {
+        if (Declines)
+        {
+            return ValueTask.FromResult<IImageLease?>(null);
+        }
+
+        var segments = new List<ReadOnlyMemory<byte>>();
+        for (var at = 0; at < length; at += pieceSize)
+        {
+            segments.Add(content.AsMemory((int)offset + at, Math.Min(pieceSize, length - at)));
+        }
+
+        Interlocked.Increment(ref _lent);
+        Interlocked.Increment(ref _outstanding);
+        return ValueTask.FromResult<IImageLease?>(new Lease(segments, () => Interlocked.Decrement(ref _outstanding)));
+    }
+
+    public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _copiedReads);
+        content.AsMemory((int)offset, buffer.Length).CopyTo(buffer);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public ValueTask TrimAsync(long offset, long length, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private sealed class Lease(IReadOnlyList<ReadOnlyMemory<byte>> segments, Action release) : IImageLease
+    {
+        private int _disposed;
+
+        public IReadOnlyList<ReadOnlyMemory<byte>> Segments => segments;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                release();
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using VirtualMedia.Nbd;
+using VirtualMedia.Tests.Infrastructure;
+using static VirtualMedia.Tests.Nbd.RawNbdSocket;
+
+namespace VirtualMedia.Tests.Nbd;
+
+/// <summary>A source that lends its memory: replies are sent from it with no request buffer, a declined lend is read
+/// into a buffer as usual, and every lease is given back, also by clients that stop reading or hang up.</summary>
+[TestFixture]
+public sealed class NbdLendingTests
+{
+    private const int MiB = 1024 * 1024;
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    [Test]
+    public async Task RepliesAreSentFromLentMemoryWithoutABuffer()
+    {
+        var content = RandomContent(8 * MiB);
+        var source = new FakeLendingImageSource(content, pieceSize: 3000);
+        await using var served = ServedSource.Start(source, new NbdServerOptions());
+        using var target = new TempDirectory("vm-lend");
+
+        // nbdcopy negotiates structured replies; the raw client below gets simple ones.
+        (await NbdPeers.CopySha256Async(served.Uri, target.Combine("copy.img")))
+            .Should().Be(Convert.ToHexString(SHA256.HashData(content)));
+        await using (var client = await ConnectInTransmissionAsync(served.SocketPath))
+        {
+            await client.SendRequestAsync(0, 7, 12345, 100_000);
+            (await client.ReadSimpleReplyAsync()).Should().Be((0u, 7ul));
+            (await client.ReadAsync(100_000)).Should().Equal(content.AsSpan(12345, 100_000).ToArray());
+        }
+
+        source.Lent.Should().BeGreaterThan(32);
+        source.CopiedReads.Should().Be(0);
+        served.Server.Budget.PeakBytesInUse.Should().Be(0, "no read needed a buffer of the server's");
+        await Wait.UntilAsync(() => source.Outstanding == 0, Limit, "every lease to be given back");
+    }
+
+    [Test]
+    public async Task ADeclinedLendIsReadIntoABufferFromTheBudget()
+    {
+        var content = RandomContent(4 * MiB);
+        var source = new FakeLendingImageSource(content, pieceSize: 4096) { Declines = true };
+        await using var served = ServedSource.Start(source, new NbdServerOptions());
+        await using var client = await ConnectInTransmissionAsync(served.SocketPath);
+
+        await client.SendRequestAsync(0, 1, MiB, MiB);
+        (await client.ReadSimpleReplyAsync()).Should().Be((0u, 1ul));
+        (await client.ReadAsync(MiB)).Should().Equal(content.AsSpan(MiB, MiB).ToArray());
+
+        source.CopiedReads.Should().Be(1);
+        source.Lent.Should().Be(0);
+        served.Server.Budget.PeakBytesInUse.Should().Be(MiB);
+        await Wait.UntilAsync(() => served.Server.BufferBytesInUse == 0, Limit, "the buffer to be given back");
+    }
+
+    [Test]
+    public async Task AClientThatStopsReadingHoldsNoMoreLeasesThanItsReadsInFlightAndHangingUpGivesThemBack()
+    {
+        var content = RandomContent(64 * MiB);
+        var source = new FakeLendingImageSource(content, pieceSize: 64 * 1024);
+        var options = new NbdServerOptions();
+        await using var served = ServedSource.Start(source, options);
+        var client = await ConnectInTransmissionAsync(served.SocketPath);
+
+        // 32 MiB asked for and none of it read: far more than the socket holds, so replies stop mid-write (the socket
+        // may take a reply or two first).
+        for (ulong read = 0; read < 32; read++)
+        {
+            await client.SendRequestAsync(0, read, read * MiB, MiB);
+        }
+
+        await Wait.UntilAsync(
+            () => source.Outstanding == options.MaxInFlightRequests, Limit, "every read in flight to hold a lease");
+        await Task.Delay(200);
+        source.Outstanding.Should().Be(options.MaxInFlightRequests, "a lease lasts until its reply is sent");
+        source.Lent.Should().BeLessThan(32, "the reads past those in flight wait unread on the socket");
+
+        await client.DisposeAsync();
+        await Wait.UntilAsync(() => served.Server.ActiveConnections == 0, Limit, "the connection to end");
+        await Wait.UntilAsync(() => source.Outstanding == 0, Limit, "every lease to be given back");
+        served.Server.BufferBytesInUse.Should().Be(0);
+    }
+
+    private static byte[] RandomContent(int size)
+    {
+        var content = new byte[size];
+        new Random(size).NextBytes(content);
+        return content;
+    }
+}
