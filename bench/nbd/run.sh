@@ -12,7 +12,8 @@
 # Run on demand (not in CI): bench/nbd/run.sh [ROUNDS] [SIZE_MIB]
 # Knobs: SERVERS ("ours nbdkit"), LATENCIES ("0 20 100", round-trip ms), SIZE_20 / SIZE_100 (MiB read at those
 # latencies: 256 / 64, as nbdkit needs minutes per GiB there), OURS (a published binary: skips publishing),
-# SERVE_ARGS / OURS_B_ARGS (extra `serve` options), OURS_B_ENV (its environment, e.g. DOTNET_GCgen0size=0x400000), NBDCOPY_ARGS (the client: nbdcopy's defaults read four 128 MiB
+# SERVE_ARGS / OURS_B_ARGS (extra `serve` options), OURS_B_ENV (its environment, e.g. DOTNET_GCGen0MaxBudget=400000:
+# hex without 0x, names case-sensitive, else ignored; "ours" gets the unit file's Environment=), NBDCOPY_ARGS (the client: nbdcopy's defaults read four 128 MiB
 # regions at once over four connections, 64 requests deep each; "-C 1 -R 8 --request-size=1048576" reads as one kernel
 # NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures).
 set -euo pipefail
@@ -52,6 +53,8 @@ if [[ " $servers " == *" ours-jit "* ]]; then
   dotnet build VirtualMedia.Service -c Release --nologo -v q >/dev/null
 fi
 serve_dll="$repo/VirtualMedia.Service/bin/Release/net10.0/VirtualMedia.Service.dll"
+# What systemd gives the installed service (GC settings): "ours" runs with it, as a BMC runs it.
+read -r -a unit_env <<<"$(sed -n 's/^Environment=//p' systemd/virtual-media.service | tr '\n' ' ')"
 
 image_mib() { case $1 in 0) echo "$size_mib" ;; 20) echo "${SIZE_20:-256}" ;; 100) echo "${SIZE_100:-64}" ;; *) echo 64 ;; esac; }
 echo "preparing images and nginx..." >&2
@@ -115,7 +118,7 @@ start_server() { # name url -> sets server_pid
   rm -f "$sock"
   case "$1" in
     # shellcheck disable=SC2086
-    ours) "$serve_native" serve "$2" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
+    ours) env "${unit_env[@]}" "$serve_native" serve "$2" --socket "$sock" --insecure ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     # shellcheck disable=SC2086
     ours-b) env ${OURS_B_ENV:-} "$OURS_B" serve "$2" --socket "$sock" --insecure ${OURS_B_ARGS:-} >"$work/serve.log" 2>&1 & ;;
     # shellcheck disable=SC2086
@@ -202,7 +205,7 @@ idle_once() { # round -> idle.tsv: round RSS_MiB load1
   dbus-daemon --config-file="$sb/bus.conf" --nofork --nopidfile 2>/dev/null &
   bus_pid=$!
   for _ in $(seq 50); do [ -S "$sb/bus" ] && break; sleep 0.1; done
-  DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sb/bus" "$serve_native" --config "$sb/vm.json" >"$sb/service.log" 2>&1 &
+  env "${unit_env[@]}" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sb/bus" "$serve_native" --config "$sb/vm.json" >"$sb/service.log" 2>&1 &
   svc_pid=$!
   for _ in $(seq 100); do
     busctl --address="unix:path=$sb/bus" status xyz.openbmc_project.VirtualMedia >/dev/null 2>&1 && break; sleep 0.1
