@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using VirtualMedia.Service.ImageSources.Http;
 
 namespace VirtualMedia.Tests.ImageSources;
@@ -7,6 +8,9 @@ internal sealed class FakeMemoryRangeFetcher(byte[] image) : IRangeFetcher
 {
     private long _bytesFetched;
 
+    /// <summary>Every fetch asked for (not retries: this fake never fails), in order.</summary>
+    public ConcurrentQueue<FetchRange> Fetches { get; } = new();
+
     /// <summary>Bytes handed out by fetches and reads around the cache.</summary>
     public long BytesFetched => Interlocked.Read(ref _bytesFetched);
 
@@ -14,6 +18,7 @@ internal sealed class FakeMemoryRangeFetcher(byte[] image) : IRangeFetcher
         long offset, int length, Func<Stream, CancellationToken, Task> consume, Func<long> resumeAt, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref _bytesFetched, length);
+        Fetches.Enqueue(new FetchRange(offset, offset + length));
         using var body = new MemoryStream(image, (int)offset, length, writable: false);
         await consume(body, cancellationToken);
     }

@@ -29,6 +29,7 @@ internal sealed partial class ReadAheadCache
                 if (readerKey > ahead.ReaderKey)
                 {
                     ahead.ReaderKey = readerKey;
+                    ahead.MovedAt = Environment.TickCount64;
                     Claim(ahead);
                     ahead.Moved?.TrySetResult();
                     ahead.Moved = null;
@@ -44,7 +45,7 @@ internal sealed partial class ReadAheadCache
                 key++;
             }
 
-            if (key >= last || _aheads.Count >= _maxReadAheadStreams)
+            if (key >= last || (Streaming() >= _maxReadAheadStreams && !StopIdlestWaiting()))
             {
                 return;
             }
@@ -77,6 +78,48 @@ internal sealed partial class ReadAheadCache
         }
 
         return null;
+    }
+
+    /// <summary>Streams still claiming pages. One that has claimed its last page (or stopped) is not counted while it
+    /// reads what it claimed: its reader's next stream starts meanwhile, instead of the reader missing page after page
+    /// (demand GETs of a whole window each, ~190 per GiB on the bench) until the old one has left.</summary>
+    private int Streaming()
+    {
+        var count = 0;
+        foreach (var stream in _aheads)
+        {
+            count += stream.Ended ? 0 : 1;
+        }
+
+        return count;
+    }
+
+    /// <summary>Stops the stream that has waited longest for its reader with every page it claimed read, so that a
+    /// reader with no stream gets one; false when every stream is busy.</summary>
+    /// <remarks>nbdcopy's readers jump to the next region when done with one; their old streams would hold their places
+    /// for the reader pause (a second), and the readers' new regions be read by demand GETs of a window each meanwhile:
+    /// up to 270 requests per GiB instead of ~70 on the bench.</remarks>
+    private bool StopIdlestWaiting()
+    {
+        ReadAheadStream? idlest = null;
+        foreach (var stream in _aheads)
+        {
+            if (!stream.Ended && stream.Moved is not null && stream.Claimed.Count == 0
+                && (idlest is null || stream.MovedAt < idlest.MovedAt))
+            {
+                idlest = stream;
+            }
+        }
+
+        if (idlest is null)
+        {
+            return false;
+        }
+
+        idlest.Ended = true;
+        idlest.Moved!.TrySetResult();
+        idlest.Moved = null;
+        return true;
     }
 
     private async Task StreamAsync(ReadAheadStream stream)

@@ -126,13 +126,15 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
         var want = plan.Sequential
             ? new FetchRange(key * _pageSize, (key + plan.FetchPages) * _pageSize)
             : new FetchRange(offset & ~(BlockSize - 1), (offset + remaining + BlockSize - 1) & ~(BlockSize - 1));
-        var attempt = TryAcquirePage(key, want);
         if (first && plan.Sequential)
         {
-            // After the demand fetch has started: it is the one the reader waits for.
+            // Before the demand fetch: the stream claims the window past this read, and the demand fetch stops where
+            // it starts. Claimed after it, a demand fetch took the whole window (with four readers fetch and window are
+            // the same size), no stream started, and the reader went on by demand GETs of a window each.
             ReadAhead(plan.Frontier, plan.WindowPages);
         }
 
+        var attempt = TryAcquirePage(key, want);
         return await AwaitPageAsync(key, want, attempt, cancellationToken);
     }
 

@@ -13,6 +13,9 @@ internal sealed class ReadAheadStream(long head, long endKey, long readerKey, in
     /// <summary>The page of the reader's frontier (the end of its furthest read).</summary>
     public long ReaderKey { get; set; } = readerKey;
 
+    /// <summary>When <see cref="ReaderKey"/> last moved (<see cref="Environment.TickCount64"/>).</summary>
+    public long MovedAt { get; set; } = Environment.TickCount64;
+
     /// <summary>Pages the stream may claim past <see cref="ReaderKey"/>.</summary>
     public int WindowPages { get; set; } = windowPages;
 
