@@ -15,14 +15,16 @@ public sealed class ReadAheadStreamsTests
         var image = new byte[256 * PageSize];
         new Random(5).NextBytes(image);
         var fetcher = new FakeMemoryRangeFetcher(image);
-        // One stream at a time, and a reader pause far longer than the test: only giving way frees the place.
+        // One stream at a time, and a reader pause longer than the test: only giving way frees the place. A stream is
+        // taken once its reader has been still for a tenth of the pause.
         var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 1, StreamPages * PageSize, TimeSpan.FromMinutes(1));
+            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 1, StreamPages * PageSize, TimeSpan.FromSeconds(3));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         var buffer = new byte[PageSize];
 
         // nbdcopy's reader, done with one region, moves to the next: its first stream waits for it where it left off.
         await ReadPagesAsync(cache, buffer, from: 0, count: 6);
+        await Task.Delay(500);
         await ReadPagesAsync(cache, buffer, from: 128, count: 12);
 
         fetcher.Fetches.Should().Contain(
