@@ -81,8 +81,7 @@ internal sealed partial class ReadAheadCache
     }
 
     /// <summary>Streams still claiming pages. One that has claimed its last page (or stopped) is not counted while it
-    /// reads what it claimed: its reader's next stream starts meanwhile, instead of the reader missing page after page
-    /// (demand GETs of a whole window each, ~190 per GiB on the bench) until the old one has left.</summary>
+    /// reads what it claimed: its reader's next stream can start meanwhile instead of once the old one has left.</summary>
     private int Streaming()
     {
         var count = 0;
