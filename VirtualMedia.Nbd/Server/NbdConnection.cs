@@ -338,7 +338,7 @@ internal sealed partial class NbdConnection : IDisposable
                 return;
             }
 
-            // Declined (the source's lending bound is reached): a buffer, as for any source. The connection is still
+            // Declined (the source's lending bound is reached, or it has no room): a buffer, as for any source. The connection is still
             // listened to meanwhile: the request loop reads on, so a hang-up cancels this wait.
             request.Attach(await _budget.RentAsync(request.Length, cancellationToken).ConfigureAwait(false));
         }

@@ -5,7 +5,7 @@ namespace VirtualMedia.Service.ImageSources.Http;
 /// <summary>Pages of a <see cref="ReadAheadCache"/> lent for one NBD reply: pinned until disposed.</summary>
 /// <remarks>Pages next to each other in the arena (a stream often claims them in a row) make one segment, so the reply
 /// takes fewer writes.</remarks>
-internal sealed class CacheLease(ReadAheadCache cache, byte[] arena, int reserved, bool sequential) : IImageLease
+internal sealed class CacheLease(ReadAheadCache cache, byte[] arena, int reserved) : IImageLease
 {
     private readonly List<ReadOnlyMemory<byte>> _segments = [];
     private readonly List<(CachePage Page, long Key, bool ReadToEnd)> _pages = [];
@@ -16,17 +16,12 @@ internal sealed class CacheLease(ReadAheadCache cache, byte[] arena, int reserve
     /// <inheritdoc />
     public IReadOnlyList<ReadOnlyMemory<byte>> Segments => _segments;
 
-    /// <summary>The pinned pages, each with the image page it held when pinned and whether the read went to its end.</summary>
+    /// <summary>The pinned pages, each with the image page it held when pinned and whether a sequential reader read it
+    /// to its end (then it is given up first).</summary>
     public IReadOnlyList<(CachePage Page, long Key, bool ReadToEnd)> Pages => _pages;
 
     /// <summary>Pages counted as lent when the lease was granted.</summary>
     public int Reserved { get; } = reserved;
-
-    /// <summary>True when the read continued a sequential reader (pages it read to their end are given up first).</summary>
-    public bool Sequential { get; } = sequential;
-
-    /// <summary>Pages pinned so far.</summary>
-    public int Count => _pages.Count;
 
     /// <summary>Adds a pinned page and the read's <paramref name="length"/> bytes of it, at <paramref name="start"/> in
     /// the arena.</summary>

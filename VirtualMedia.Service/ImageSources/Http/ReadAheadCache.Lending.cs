@@ -1,7 +1,7 @@
 namespace VirtualMedia.Service.ImageSources.Http;
 
-/// <summary>Lending: a read's pages stay pinned while the NBD reply is sent straight from the arena, instead of being
-/// copied into a request buffer (nbdcopy's 32 reads of 256 KiB in flight held 8 MiB of buffers besides the cache).</summary>
+/// <summary>Lending: a read's pages stay pinned while the NBD reply is sent straight from the arena, instead of
+/// being copied into a request buffer (nbdcopy's 32 reads of 256 KiB in flight held 8 MiB of buffers besides the cache).</summary>
 /// <remarks>A client that does not read its replies keeps its lent pages pinned, and pinned pages cannot be given to
 /// other reads: lent pages are bounded to half the cache, and past that a read is declined (the server copies it).
 /// </remarks>
@@ -29,13 +29,13 @@ internal sealed partial class ReadAheadCache
         }
 
         var plan = Plan(offset, length);
-        var lease = new CacheLease(this, _arena, pages, plan.Sequential);
+        var lease = new CacheLease(this, _arena, pages);
         try
         {
-            for (var end = offset + length; offset < end;)
+            for (var (end, first) = (offset + length, true); offset < end; first = false)
             {
                 var key = offset / _pageSize;
-                var page = await AcquireAsync(plan, lease.Count == 0, offset, (int)(end - offset), cancellationToken);
+                var page = await AcquireAsync(plan, first, offset, (int)(end - offset), cancellationToken);
                 if (page is null)
                 {
                     lease.Dispose();
@@ -44,7 +44,8 @@ internal sealed partial class ReadAheadCache
 
                 var inPage = (int)(offset - (key * _pageSize));
                 var count = (int)Math.Min(end - offset, PageLength(key) - inPage);
-                lease.Add(page, key, (page.Slot * _pageSize) + inPage, count, inPage + count == PageLength(key));
+                var readToEnd = plan.Sequential && inPage + count == PageLength(key);
+                lease.Add(page, key, (page.Slot * _pageSize) + inPage, count, readToEnd);
                 offset += count;
             }
 
@@ -64,7 +65,7 @@ internal sealed partial class ReadAheadCache
         {
             foreach (var (page, key, readToEnd) in lease.Pages)
             {
-                ReleaseLocked(page, key, readToEnd && lease.Sequential);
+                ReleaseLocked(page, key, readToEnd);
             }
 
             _lentPages -= lease.Reserved;
