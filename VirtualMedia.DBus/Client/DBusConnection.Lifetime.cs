@@ -44,13 +44,9 @@ public sealed partial class DBusConnection
         await _readerDone.Task.ConfigureAwait(false);
     }
 
-    /// <summary>Wraps an accepted, authenticated peer socket (used by <see cref="DBusServer"/>).</summary>
-    internal static DBusConnection StartAccepted(UnixSocket socket, DBusConnectionOptions options, bool unixFds, byte[] leftover)
-    {
-        var connection = new DBusConnection(socket, options, isBus: false, unixFds, leftover);
-        connection.Start();
-        return connection;
-    }
+    /// <summary>Wraps an accepted, authenticated peer socket (used by <see cref="DBusServer"/>, which calls <see cref="Start"/> once it tracks it).</summary>
+    internal static DBusConnection Accept(UnixSocket socket, DBusConnectionOptions options, bool unixFds, byte[] leftover) =>
+        new(socket, options, isBus: false, unixFds, leftover);
 
     private static async Task<DBusConnection> ConnectCoreAsync(string address, DBusConnectionOptions options, bool isBus, CancellationToken cancellationToken)
     {
@@ -91,7 +87,7 @@ public sealed partial class DBusConnection
         return connection;
     }
 
-    private void Start()
+    internal void Start()
     {
         Objects.Attach(this);
         new Thread(ReadLoop) { IsBackground = true, Name = "D-Bus reader" }.Start();

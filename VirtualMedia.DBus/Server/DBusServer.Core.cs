@@ -119,10 +119,20 @@ public sealed partial class DBusServer
             accepted.ReceiveTimeout = 10_000;
             var (unixFds, leftover) = SaslHandshake.AuthenticateServer(socket, _serverId);
             accepted.ReceiveTimeout = 0;
-            var connection = DBusConnection.StartAccepted(socket, _options, unixFds, leftover);
+            var connection = DBusConnection.Accept(socket, _options, unixFds, leftover);
+
+            // Tracked before it reads its first message, so a peer that has had an answer is counted,
+            // and started under the lock, so DisposeAsync either closes it or it is never started.
             lock (_lock)
             {
+                if (_disposed)
+                {
+                    socket.Dispose();
+                    return;
+                }
+
                 _connections.Add(connection);
+                connection.Start();
             }
 
             _ = connection.Completion.ContinueWith(

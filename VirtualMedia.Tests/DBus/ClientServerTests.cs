@@ -197,7 +197,6 @@ public sealed class ClientServerTests : BusTestBase
         var body = MessageBody.Create("i");
         body.WriteInt32(2000);
         var slow = CallAsync(slowMethod, body);
-        var stopwatch = Stopwatch.StartNew();
 
         using (var fast = await CallAsync("Increment"))
         {
@@ -209,8 +208,7 @@ public sealed class ClientServerTests : BusTestBase
             fromOther.GetReader().ReadInt32().Should().BePositive();
         }
 
-        stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1));
-        slow.IsCompleted.Should().BeFalse();
+        slow.IsCompleted.Should().BeFalse("both answers came while the 2 s handler still ran; served behind it, they would have come after its reply");
         using var slowReply = await slow;
     }
 
