@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace VirtualMedia.Tests.Infrastructure;
 
-/// <summary>A real nginx on 127.0.0.1 serving a directory over HTTPS (self-signed, HTTP/2) and plain HTTP.</summary>
+/// <summary>A real nginx on 127.0.0.1 serving a directory over HTTPS (self-signed, HTTP/2), HTTPS limited to TLS 1.2, and plain HTTP.</summary>
 /// <remarks>
 /// Paths: <c>/images/</c> plain files with Range support; <c>/private/</c> the same files behind auth_basic
 /// (<see cref="User"/>/<see cref="Password"/>); <c>/norange/</c> the files with Range support disabled;
@@ -18,10 +18,11 @@ public sealed class NginxServer : IAsyncDisposable
     private readonly TempDirectory _directory;
     private Process? _process;
 
-    private NginxServer(TempDirectory directory, int httpsPort, int httpPort)
+    private NginxServer(TempDirectory directory, int httpsPort, int tls12Port, int httpPort)
     {
         _directory = directory;
         HttpsPort = httpsPort;
+        Tls12Port = tls12Port;
         HttpPort = httpPort;
     }
 
@@ -29,6 +30,9 @@ public sealed class NginxServer : IAsyncDisposable
     public string Root => _directory.Combine("www");
 
     public int HttpsPort { get; }
+
+    /// <summary>A port whose server speaks TLS 1.2 only, serving <c>/images/</c>, as older image servers do.</summary>
+    public int Tls12Port { get; }
 
     public int HttpPort { get; }
 
@@ -41,6 +45,10 @@ public sealed class NginxServer : IAsyncDisposable
     /// <summary>"status uri range" lines of every request so far (nginx writes them unbuffered).</summary>
     public string[] AccessLog() =>
         File.Exists(_directory.Combine("access.log")) ? File.ReadAllLines(_directory.Combine("access.log")) : [];
+
+    /// <summary>"port protocol cipher" lines of every request so far, in OpenSSL's names ("TLSv1.3 TLS_AES_128_GCM_SHA256").</summary>
+    public string[] TlsLog() =>
+        File.Exists(_directory.Combine("tls.log")) ? File.ReadAllLines(_directory.Combine("tls.log")) : [];
 
     public string HttpsUrl(string path) => $"https://127.0.0.1:{HttpsPort}/{path}";
 
@@ -61,7 +69,7 @@ public sealed class NginxServer : IAsyncDisposable
         var nginx = Require.Tool("nginx");
         var openssl = Require.Tool("openssl");
         var directory = new TempDirectory("vm-nginx");
-        var server = new NginxServer(directory, FreePort(), FreePort());
+        var server = new NginxServer(directory, FreePort(), FreePort(), FreePort());
         Directory.CreateDirectory(server.Root);
         Directory.CreateDirectory(server.CaDirectory);
         (await ExternalProcess.RunAsync(openssl,
@@ -137,6 +145,8 @@ public sealed class NginxServer : IAsyncDisposable
         http {
             log_format ranges "$status $uri $http_range";
             access_log {{_directory.Combine("access.log")}} ranges;
+            log_format tls "$server_port $ssl_protocol $ssl_cipher";
+            access_log {{_directory.Combine("tls.log")}} tls;
             sendfile on;
             keepalive_requests 100000;
             client_body_temp_path {{_directory.Combine("tmp")}};
@@ -160,6 +170,13 @@ public sealed class NginxServer : IAsyncDisposable
                 location /norange/ { alias {{Root}}/; max_ranges 0; }
                 location /slow/ { alias {{Root}}/; limit_rate 1m; }
                 location /moved/ { rewrite ^/moved/(.*)$ /images/$1 redirect; }
+            }
+            server {
+                listen 127.0.0.1:{{Tls12Port}} ssl;
+                ssl_certificate {{CertificatePath}};
+                ssl_certificate_key {{_directory.Combine("key.pem")}};
+                ssl_protocols TLSv1.2;
+                location /images/ { alias {{Root}}/; }
             }
         }
         """;

@@ -62,6 +62,7 @@ internal sealed class HttpRangeClient : IDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CipherSuitesPolicy = TlsCipherPreference.Policy,
                 RemoteCertificateValidationCallback = certificateValidation,
             },
         };
