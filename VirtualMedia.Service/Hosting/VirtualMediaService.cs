@@ -74,6 +74,7 @@ internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
 
         await _bus.OwnNameAsync(cancellationToken);
         _ = WatchBusAsync(_bus);
+        MemoryTrim.Soon();
         _logger.LogInformation(
             "Serving {Count} slots ({Slots}) as {Name}", _slots.Count, string.Join(", ", _slots.Select(s => s.Name)), VirtualMediaNames.Service);
     }

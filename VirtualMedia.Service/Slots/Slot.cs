@@ -399,6 +399,7 @@ internal sealed partial class Slot : IAsyncDisposable
         {
             await media.DisposeAsync();
             errno = media.TeardownErrno;
+            MemoryTrim.Soon();
         }
 
         await UnderGateAsync(async () =>
