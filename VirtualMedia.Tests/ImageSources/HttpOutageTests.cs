@@ -12,30 +12,17 @@ namespace VirtualMedia.Tests.ImageSources;
 /// outage within its budget, and past it the source fails for good, each told to the observer exactly once.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class HttpOutageTests
+public sealed class HttpOutageTests() : NginxImageFixture(ImageSize, seed: 7)
 {
     private const int ImageSize = 8 * 1024 * 1024;
     private static readonly TimeSpan Budget = Patience.Scale(TimeSpan.FromSeconds(4));
 
-    private NginxServer _nginx = null!;
-    private byte[] _image = null!;
-
-    [OneTimeSetUp]
-    public async Task StartNginx()
-    {
-        _nginx = await NginxServer.StartAsync();
-        _image = await _nginx.ServeRandomImageAsync("disk.img", ImageSize, seed: 7);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopNginx() => await _nginx.DisposeAsync();
-
     [TearDown]
     public async Task ServerBack()
     {
-        if (!_nginx.IsRunning)
+        if (!Nginx.IsRunning)
         {
-            await _nginx.RestartAsync();
+            await Nginx.RestartAsync();
         }
     }
 
@@ -43,15 +30,15 @@ public sealed class HttpOutageTests
     public async Task A_read_during_a_short_outage_waits_and_gets_the_right_bytes()
     {
         var health = new HealthRecorder();
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), health);
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), health);
         await ReadAndCheckAsync(source, 0, 4096);
 
-        await _nginx.StopAsync();
+        await Nginx.StopAsync();
         var reading = ReadAndCheckAsync(source, ImageSize - 65536, 65536);
         await Wait.UntilAsync(() => Task.FromResult(!health.Events.IsEmpty), Budget, "the outage to be noticed");
         await Task.Delay(Budget / 4);
         reading.IsCompleted.Should().BeFalse("the read waits while the server is away");
-        await _nginx.RestartAsync();
+        await Nginx.RestartAsync();
         await reading;
 
         // The reader is served as its pages fill; the fetch reports its success just after.
@@ -64,9 +51,9 @@ public sealed class HttpOutageTests
     public async Task An_outage_past_its_budget_fails_every_read_with_EIO_once_and_for_good()
     {
         var health = new HealthRecorder();
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), health);
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), health);
         await ReadAndCheckAsync(source, 0, 4096);
-        await _nginx.StopAsync();
+        await Nginx.StopAsync();
 
         var clock = Stopwatch.StartNew();
         var read = () => source.ReadAsync(ImageSize - 4096, new byte[4096], CancellationToken.None).AsTask();
@@ -75,7 +62,7 @@ public sealed class HttpOutageTests
         health.Events.Should().HaveCount(2);
         health.Events.Last().Should().StartWith("failed: ").And.Contain("giving up");
 
-        await _nginx.RestartAsync();
+        await Nginx.RestartAsync();
         clock.Restart();
         (await read.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.EIO);
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1), "a source given up answers at once, even with its server back");
@@ -85,7 +72,7 @@ public sealed class HttpOutageTests
     [Test]
     public async Task A_cut_link_stalls_reads_only_for_the_stall_time_per_attempt_and_recovers_when_restored()
     {
-        await using var link = CuttableLink.To(_nginx.HttpsPort);
+        await using var link = CuttableLink.To(Nginx.HttpsPort);
         var health = new HealthRecorder();
         await using var source = await OpenAsync($"https://127.0.0.1:{link.Port}/images/disk.img", health);
         await ReadAndCheckAsync(source, 0, 4096);
@@ -119,7 +106,7 @@ public sealed class HttpOutageTests
     {
         var buffer = new byte[length];
         await source.ReadAsync(offset, buffer, CancellationToken.None);
-        buffer.Should().Equal(_image.AsSpan((int)offset, length).ToArray());
+        buffer.Should().Equal(Image.AsSpan((int)offset, length).ToArray());
     }
 
     private sealed class HealthRecorder : ISourceHealthObserver

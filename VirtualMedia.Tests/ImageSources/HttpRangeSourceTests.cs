@@ -12,30 +12,15 @@ namespace VirtualMedia.Tests.ImageSources;
 
 /// <summary>Web images from a real nginx (TLS, HTTP/2, auth_basic, no-Range and redirect locations).</summary>
 [TestFixture]
-public sealed class HttpRangeSourceTests
+public sealed class HttpRangeSourceTests() : NginxImageFixture(ImageSize, seed: 42)
 {
     private const int ImageSize = (24 * 1024 * 1024) + 12345;
-
-    private static readonly ImageSourceOptions Insecure = new() { SkipCertificateVerification = true, OutageBudget = TimeSpan.FromSeconds(1) };
-
-    private NginxServer _nginx = null!;
-    private byte[] _image = null!;
-
-    [OneTimeSetUp]
-    public async Task StartNginx()
-    {
-        _nginx = await NginxServer.StartAsync();
-        _image = await _nginx.ServeRandomImageAsync("disk.img", ImageSize, seed: 42);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopNginx() => await _nginx.DisposeAsync();
 
     [TestCase(false)]
     [TestCase(true)]
     public async Task ReadsMatchTheImage(bool http2)
     {
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure with { PreferHttp2 = http2 });
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), Insecure with { PreferHttp2 = http2 });
 
         source.Size.Should().Be(ImageSize);
         source.IsWritable.Should().BeFalse();
@@ -47,24 +32,24 @@ public sealed class HttpRangeSourceTests
             var offset = random.NextInt64(0, ImageSize - length + 1);
             var buffer = new byte[length];
             await source.ReadAsync(offset, buffer, CancellationToken.None);
-            buffer.Should().Equal(_image.AsSpan((int)offset, length).ToArray(), $"offset {offset} length {length}");
+            buffer.Should().Equal(Image.AsSpan((int)offset, length).ToArray(), $"offset {offset} length {length}");
         }
 
         var tail = new byte[12345];
         await source.ReadAsync(ImageSize - tail.Length, tail, CancellationToken.None);
-        tail.Should().Equal(_image.AsSpan(ImageSize - tail.Length).ToArray());
+        tail.Should().Equal(Image.AsSpan(ImageSize - tail.Length).ToArray());
     }
 
     [Test]
     public async Task ConcurrentReadersOfOneBlockCauseOneFetch()
     {
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
-        var before = _nginx.AccessLog().Length;
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), Insecure);
+        var before = Nginx.AccessLog().Length;
 
         var buffers = Enumerable.Range(0, 8).Select(_ => new byte[4096]).ToArray();
         await Task.WhenAll(buffers.Select(b => source.ReadAsync(10_000_000, b, CancellationToken.None).AsTask()));
 
-        buffers.Should().AllSatisfy(b => b.Should().Equal(_image.AsSpan(10_000_000, 4096).ToArray()));
+        buffers.Should().AllSatisfy(b => b.Should().Equal(Image.AsSpan(10_000_000, 4096).ToArray()));
         (await ReadsLoggedSinceAsync(before, 1)).Should().ContainSingle();
     }
 
@@ -72,8 +57,8 @@ public sealed class HttpRangeSourceTests
     public async Task SequentialReaderIsServedByStreamedGetsAhead()
     {
         const int StreamBytes = 8 * 1024 * 1024;
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure with { StreamSize = StreamBytes });
-        var before = _nginx.AccessLog().Length;
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), Insecure with { StreamSize = StreamBytes });
+        var before = Nginx.AccessLog().Length;
 
         var buffer = new byte[256 * 1024];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -84,7 +69,7 @@ public sealed class HttpRangeSourceTests
             hash.AppendData(chunk.Span);
         }
 
-        Convert.ToHexString(hash.GetHashAndReset()).Should().Be(Convert.ToHexString(SHA256.HashData(_image)));
+        Convert.ToHexString(hash.GetHashAndReset()).Should().Be(Convert.ToHexString(SHA256.HashData(Image)));
         var requests = await ReadsLoggedSinceAsync(before, 1);
         // The first three reads are fetched as they come (not yet a stream), the fourth misses and fetches a run of
         // pages (3 MiB of the default 8 MiB cache); from there one streamed GET per 8 MiB (not per 3 MiB run).
@@ -99,12 +84,12 @@ public sealed class HttpRangeSourceTests
         // More than this machine's socket buffers take (tcp_rmem's 32 MiB and tcp_wmem's 4 MiB): nginx logs the
         // streamed GET only once the service closes it, not once it has handed the kernel the last byte.
         const int LongImageSize = 96 * 1024 * 1024;
-        var image = await _nginx.ServeRandomImageAsync("long.img", LongImageSize, seed: 7);
+        var image = await Nginx.ServeRandomImageAsync("long.img", LongImageSize, seed: 7);
         // The stream asks for the rest of the image at once. It lets it go after the reader pause (1 s), well within
         // the 5 s waited here, and long before a 10 s stall timeout would end it as the server's fault.
         await using var source = await OpenAsync(
-            _nginx.HttpsUrl("images/long.img"), Insecure with { StallTimeout = TimeSpan.FromSeconds(10), StreamSize = LongImageSize });
-        var before = _nginx.AccessLog().Length;
+            Nginx.HttpsUrl("images/long.img"), Insecure with { StallTimeout = TimeSpan.FromSeconds(10), StreamSize = LongImageSize });
+        var before = Nginx.AccessLog().Length;
 
         var buffer = new byte[256 * 1024];
         for (var offset = 0; offset < 2 * 1024 * 1024; offset += buffer.Length)
@@ -122,8 +107,8 @@ public sealed class HttpRangeSourceTests
     [Test]
     public async Task RandomReaderFetchesOnlyTheBlocksItTouchesAndRereadsFromTheCache()
     {
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/disk.img"), Insecure);
-        var before = _nginx.AccessLog().Length;
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), Insecure);
+        var before = Nginx.AccessLog().Length;
 
         await ReadAndCheckAsync(source, 10_000_100, 100);
         await ReadAndCheckAsync(source, 10_000_000, 2000);
@@ -140,20 +125,20 @@ public sealed class HttpRangeSourceTests
     [Test]
     public async Task UntrustedCertificateIsRefusedUnlessTrustedOrSkipped()
     {
-        var act = () => OpenAsync(_nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions());
+        var act = () => OpenAsync(Nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions());
         var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
         error.Errno.Should().Be(Errno.EACCES);
         error.Message.Should().Contain("127.0.0.1").And.Contain("TLS");
 
         await using var trusted = await OpenAsync(
-            _nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions { CaDirectory = _nginx.CaDirectory });
+            Nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions { CaDirectory = Nginx.CaDirectory });
         trusted.Size.Should().Be(ImageSize);
     }
 
     [Test]
     public async Task BasicAuthenticationIsRequiredAndNeverLeaks()
     {
-        var url = _nginx.HttpsUrl("private/disk.img");
+        var url = Nginx.HttpsUrl("private/disk.img");
         var refused = () => OpenAsync(url, Insecure);
         (await refused.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.EACCES);
 
@@ -163,9 +148,9 @@ public sealed class HttpRangeSourceTests
         await using var source = await OpenAsync(url, Insecure, new NetworkCredential(NginxServer.User, NginxServer.Password));
         var buffer = new byte[4096];
         await source.ReadAsync(8192, buffer, CancellationToken.None);
-        buffer.Should().Equal(_image.AsSpan(8192, 4096).ToArray());
+        buffer.Should().Equal(Image.AsSpan(8192, 4096).ToArray());
 
-        var inUrl = $"https://{NginxServer.User}:{NginxServer.Password}@127.0.0.1:{_nginx.HttpsPort}/private/disk.img";
+        var inUrl = $"https://{NginxServer.User}:{NginxServer.Password}@127.0.0.1:{Nginx.HttpsPort}/private/disk.img";
         await using var fromUrl = await OpenAsync(inUrl, Insecure);
         fromUrl.Size.Should().Be(ImageSize);
         var missing = () => OpenAsync(inUrl.Replace("disk.img", "missing.img", StringComparison.Ordinal), Insecure);
@@ -177,7 +162,7 @@ public sealed class HttpRangeSourceTests
     [Test]
     public async Task ServerWithoutRangeSupportIsRefused()
     {
-        var act = () => OpenAsync(_nginx.HttpsUrl("norange/disk.img"), Insecure);
+        var act = () => OpenAsync(Nginx.HttpsUrl("norange/disk.img"), Insecure);
         var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
         error.Errno.Should().Be(Errno.ENOTSUP);
         error.Message.Should().Contain("range");
@@ -186,7 +171,7 @@ public sealed class HttpRangeSourceTests
     [Test]
     public async Task RedirectsAreRefusedUnlessEnabled()
     {
-        var url = _nginx.HttpsUrl("moved/disk.img");
+        var url = Nginx.HttpsUrl("moved/disk.img");
         var act = () => OpenAsync(url, Insecure);
         var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
         error.Errno.Should().Be(Errno.ENOTSUP);
@@ -195,13 +180,13 @@ public sealed class HttpRangeSourceTests
         await using var source = await OpenAsync(url, Insecure with { AllowRedirects = true });
         var buffer = new byte[100];
         await source.ReadAsync(5, buffer, CancellationToken.None);
-        buffer.Should().Equal(_image.AsSpan(5, 100).ToArray());
+        buffer.Should().Equal(Image.AsSpan(5, 100).ToArray());
     }
 
     [Test]
     public async Task PlainHttpIsOffByDefaultAndNeverCarriesCredentials()
     {
-        var url = _nginx.HttpUrl("images/disk.img");
+        var url = Nginx.HttpUrl("images/disk.img");
         var off = () => OpenAsync(url, new ImageSourceOptions());
         (await off.Should().ThrowAsync<ImageSourceException>()).Which.Errno.Should().Be(Errno.ENOTSUP);
 
@@ -233,8 +218,8 @@ public sealed class HttpRangeSourceTests
     [Test]
     public async Task ClosedPortIsConnectionRefused()
     {
-        var port = _nginx.HttpsPort;
-        await _nginx.StopAsync();
+        var port = Nginx.HttpsPort;
+        await Nginx.StopAsync();
         try
         {
             var act = () => OpenAsync($"https://127.0.0.1:{port}/images/disk.img", Insecure);
@@ -242,17 +227,17 @@ public sealed class HttpRangeSourceTests
         }
         finally
         {
-            await _nginx.RestartAsync();
+            await Nginx.RestartAsync();
         }
     }
 
     [Test]
     public async Task ImageChangingUnderUsIsEio()
     {
-        var path = Path.Combine(_nginx.Root, "changing.img");
-        await File.WriteAllBytesAsync(path, _image.AsSpan(0, 1 << 20).ToArray());
-        await using var source = await OpenAsync(_nginx.HttpsUrl("images/changing.img"), Insecure);
-        await File.WriteAllBytesAsync(path, _image.AsSpan(0, 2 << 20).ToArray());
+        var path = Path.Combine(Nginx.Root, "changing.img");
+        await File.WriteAllBytesAsync(path, Image.AsSpan(0, 1 << 20).ToArray());
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/changing.img"), Insecure);
+        await File.WriteAllBytesAsync(path, Image.AsSpan(0, 2 << 20).ToArray());
 
         var act = async () => await source.ReadAsync(512 * 1024, new byte[4096], CancellationToken.None);
         var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
@@ -271,7 +256,7 @@ public sealed class HttpRangeSourceTests
     {
         var buffer = new byte[length];
         await source.ReadAsync(offset, buffer, CancellationToken.None);
-        buffer.Should().Equal(_image.AsSpan(offset, length).ToArray(), $"offset {offset} length {length}");
+        buffer.Should().Equal(Image.AsSpan(offset, length).ToArray(), $"offset {offset} length {length}");
     }
 
     /// <summary>
@@ -282,7 +267,7 @@ public sealed class HttpRangeSourceTests
     {
         string[] reads = [];
         await Wait.UntilAsync(
-            () => Task.FromResult((reads = [.. _nginx.AccessLog().Skip(before).Where(l => !l.EndsWith(" bytes=0-0", StringComparison.Ordinal))]).Length >= expected),
+            () => Task.FromResult((reads = [.. Nginx.AccessLog().Skip(before).Where(l => !l.EndsWith(" bytes=0-0", StringComparison.Ordinal))]).Length >= expected),
             timeout ?? TimeSpan.FromSeconds(10), () => $"{expected} reads in nginx's access log, not {reads.Length}");
         return reads;
     }

@@ -1,6 +1,5 @@
 using System.Net.Security;
 using VirtualMedia.Service.Activation;
-using VirtualMedia.Service.ImageSources;
 using VirtualMedia.Service.ImageSources.Http;
 using VirtualMedia.Service.Urls;
 using VirtualMedia.Tests.Infrastructure;
@@ -9,31 +8,16 @@ namespace VirtualMedia.Tests.ImageSources;
 
 /// <summary>The cipher a real nginx picks from what we offer, over TLS 1.3 and TLS 1.2, and that we offer all OpenSSL would.</summary>
 [TestFixture]
-public sealed class TlsCipherPreferenceTests
+public sealed class TlsCipherPreferenceTests() : NginxImageFixture(ImageSize, seed: 7)
 {
     private const int ImageSize = 1024 * 1024;
-
-    private static readonly ImageSourceOptions Insecure = new() { SkipCertificateVerification = true, OutageBudget = TimeSpan.FromSeconds(1) };
-
-    private NginxServer _nginx = null!;
-    private byte[] _image = null!;
-
-    [OneTimeSetUp]
-    public async Task StartNginx()
-    {
-        _nginx = await NginxServer.StartAsync();
-        _image = await _nginx.ServeRandomImageAsync("disk.img", ImageSize, seed: 7);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopNginx() => await _nginx.DisposeAsync();
 
     [Test]
     public async Task Over_TLS_1_3_the_server_takes_the_cipher_cheapest_on_this_CPU()
     {
         var expected = TlsCipherPreference.HasAesInstructions() ? "TLS_AES_128_GCM_SHA256" : "TLS_CHACHA20_POLY1305_SHA256";
 
-        var used = await ReadAndReportCipherAsync(_nginx.HttpsPort);
+        var used = await ReadAndReportCipherAsync(Nginx.HttpsPort);
 
         used.Should().Be($"TLSv1.3 {expected}", "nginx takes the client's order by default, and OpenSSL's own order would have given AES-256-GCM");
     }
@@ -44,7 +28,7 @@ public sealed class TlsCipherPreferenceTests
         // The test certificate is an ECDSA one, so the ECDHE-ECDSA suites are the ones that can be chosen.
         var expected = TlsCipherPreference.HasAesInstructions() ? "ECDHE-ECDSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-CHACHA20-POLY1305";
 
-        var used = await ReadAndReportCipherAsync(_nginx.Tls12Port);
+        var used = await ReadAndReportCipherAsync(Nginx.Tls12Port);
 
         used.Should().Be($"TLSv1.2 {expected}");
     }
@@ -66,16 +50,16 @@ public sealed class TlsCipherPreferenceTests
 
     private async Task<string> ReadAndReportCipherAsync(int port)
     {
-        var before = _nginx.TlsLog().Length;
+        var before = Nginx.TlsLog().Length;
         var url = $"https://127.0.0.1:{port}/images/disk.img";
         await using (var source = await new ImageSourceFactory().CreateAsync(ImageUrl.FromCommandLine(url), Insecure, null, CancellationToken.None))
         {
             var buffer = new byte[4096];
             await source.ReadAsync(ImageSize - buffer.Length, buffer, CancellationToken.None);
-            buffer.Should().Equal(_image[^buffer.Length..]);
+            buffer.Should().Equal(Image[^buffer.Length..]);
         }
 
-        var lines = _nginx.TlsLog().Skip(before).ToArray();
+        var lines = Nginx.TlsLog().Skip(before).ToArray();
         lines.Should().NotBeEmpty().And.OnlyContain(line => line.StartsWith($"{port} ", StringComparison.Ordinal));
         return lines.Select(line => line[(line.IndexOf(' ', StringComparison.Ordinal) + 1)..]).Distinct().Should().ContainSingle().Subject;
     }
