@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Security;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.ImageSources.Http;
@@ -31,6 +32,34 @@ public sealed class TlsCipherPreferenceTests() : NginxImageFixture(ImageSize, se
         var used = await ReadAndReportCipherAsync(Nginx.Tls12Port);
 
         used.Should().Be($"TLSv1.2 {expected}");
+    }
+
+    [Test]
+    public async Task Without_AES_instructions_the_server_takes_ChaCha20_Poly1305()
+    {
+        // The JIT build takes DOTNET_EnableAES=0 as a CPU without AES instructions (a BMC core such as the AST2600's);
+        // the native binary, which ignores the variable, asks the CPU the same question at start.
+        using var directory = new TempDirectory("vm-no-aes");
+        var socket = directory.Combine("nbd.sock");
+        var before = Nginx.TlsLog().Length;
+        using var serve = ExternalProcess.Start(
+            Path.Combine(AppContext.BaseDirectory, "VirtualMedia.Service"),
+            ["serve", Nginx.HttpsUrl("images/disk.img"), "--socket", socket, "--insecure"],
+            new Dictionary<string, string> { ["DOTNET_EnableAES"] = "0" });
+        var output = new ConcurrentQueue<string>();
+        var pump = ExternalProcess.CollectLinesAsync(serve, output);
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(socket) || serve.HasExited, TimeSpan.FromSeconds(30), "serve to open the image and listen");
+            serve.HasExited.Should().BeFalse(string.Join('\n', output));
+        }
+        finally
+        {
+            await ExternalProcess.StopAsync(serve);
+            await pump;
+        }
+
+        Nginx.TlsLog().Skip(before).Should().NotBeEmpty().And.OnlyContain(line => line == $"{Nginx.HttpsPort} TLSv1.3 TLS_CHACHA20_POLY1305_SHA256");
     }
 
     [TestCase(true, TlsCipherSuite.TLS_AES_128_GCM_SHA256)]
