@@ -82,6 +82,8 @@ http {
   server {
     listen 127.0.0.1:$port ssl http2;
     ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    # Debian's nginx 1.22 offers TLS 1.2 only unless told; image servers today speak TLS 1.3.
+    ssl_protocols TLSv1.2 TLSv1.3;
     location / { root $work/www; }
   }
 }
