@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace VirtualMedia.Nbd.Protocol;
 
 /// <summary>Buffered reads of protocol headers from a stream; large payloads go straight to their destination.</summary>
@@ -27,6 +29,7 @@ internal sealed class NbdStreamReader
 
     /// <summary>Makes <paramref name="count"/> bytes available; false on a clean end of stream before any byte.</summary>
     /// <exception cref="EndOfStreamException">The stream ended in the middle of the header.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> TryFillAsync(int count, CancellationToken cancellationToken)
     {
         if (Buffered >= count)

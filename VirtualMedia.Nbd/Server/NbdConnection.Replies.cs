@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VirtualMedia.Nbd.Protocol;
 
 namespace VirtualMedia.Nbd.Server;
@@ -5,6 +6,7 @@ namespace VirtualMedia.Nbd.Server;
 /// <summary>Replies: one write of header and data from the request's buffer, or the header and then the lent bytes.</summary>
 internal sealed partial class NbdConnection
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReplyAsync(NbdRequest request, CancellationToken cancellationToken)
     {
         var isRead = request.Command == NbdCommand.Read;
@@ -21,9 +23,11 @@ internal sealed partial class NbdConnection
             if (request.Lease is { } lease)
             {
                 await _stream.WriteAsync(request.Buffer.AsMemory(start, length - (int)request.Length), cancellationToken).ConfigureAwait(false);
-                foreach (var segment in lease.Segments)
+                // By index: a foreach over the interface boxes an enumerator per reply.
+                var segments = lease.Segments;
+                for (var i = 0; i < segments.Count; i++)
                 {
-                    await _stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                    await _stream.WriteAsync(segments[i], cancellationToken).ConfigureAwait(false);
                 }
 
                 // The socket may keep the last segment's memory until its next send: lent memory is the source's own

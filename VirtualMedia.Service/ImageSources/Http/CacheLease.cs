@@ -7,8 +7,9 @@ namespace VirtualMedia.Service.ImageSources.Http;
 /// takes fewer writes.</remarks>
 internal sealed class CacheLease(ReadAheadCache cache, byte[] arena, int reserved) : IImageLease
 {
-    private readonly List<ReadOnlyMemory<byte>> _segments = [];
-    private readonly List<(CachePage Page, long Key, bool ReadToEnd)> _pages = [];
+    // Sized for the pages reserved: at most one segment per page.
+    private readonly List<ReadOnlyMemory<byte>> _segments = new(reserved);
+    private readonly List<(CachePage Page, long Key, bool ReadToEnd)> _pages = new(reserved);
     private int _lastStart = -1;
     private int _lastLength;
     private int _disposed;

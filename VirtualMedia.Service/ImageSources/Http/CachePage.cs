@@ -1,8 +1,20 @@
+using System.Numerics;
+
 namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>One fixed slice of the cache memory and which image page it holds.</summary>
 internal sealed class CachePage
 {
+    /// <summary>Bytes in a block, the unit a page's content is tracked in: random readers fetch just the blocks they
+    /// touch (the kernel's and most file systems' block).</summary>
+    public const int BlockSize = 4096;
+
+    /// <summary>Most blocks a page can have (one bit each in <see cref="_held"/>).</summary>
+    public const int MaxBlocks = 64;
+
+    /// <summary>Bit i set: block i of the page is in (the last block of the image's last page may be short).</summary>
+    private ulong _held;
+
     public CachePage(int slot)
     {
         Slot = slot;
@@ -23,31 +35,44 @@ internal sealed class CachePage
     /// <summary>Second-chance bit of the clock eviction.</summary>
     public bool Referenced { get; set; }
 
-    /// <summary>Start of the bytes of the page that are in (random readers fetch only the blocks they touch).</summary>
-    public int ValidFrom { get; private set; }
-
-    /// <summary>End of the bytes of the page that are in.</summary>
-    public int ValidTo { get; private set; }
-
     /// <summary>Completed when a fetch fills (or fails to fill) the page; null when nobody waits.</summary>
     public TaskCompletionSource? Loaded { get; set; }
 
-    /// <summary>True when the in-page range [<paramref name="from"/>, <paramref name="to"/>) is in.</summary>
-    public bool Holds(long from, long to) => from >= ValidFrom && to <= ValidTo;
+    /// <summary>True when every block touching the in-page range [<paramref name="from"/>, <paramref name="to"/>) is in.</summary>
+    public bool Holds(long from, long to) => (_held & Blocks(from, to)) == Blocks(from, to);
 
-    /// <summary>What to fetch so that [<paramref name="from"/>, <paramref name="to"/>) is in and the bytes in stay
-    /// one range: the gap next to what is in (or, for a range around it, the whole range again).</summary>
-    public FetchRange Gap(long from, long to) =>
-        new(from < ValidFrom ? from : ValidTo, to > ValidTo ? to : ValidFrom);
-
-    /// <summary>Records that the in-page range <paramref name="filled"/> has arrived.</summary>
-    public void Hold(FetchRange filled)
+    /// <summary>What to fetch so that [<paramref name="from"/>, <paramref name="to"/>) of a page of
+    /// <paramref name="pageLength"/> bytes is in: from its first missing block to the end of its last, in one GET.
+    /// Blocks already in between are fetched again (the same bytes: the image is pinned); blocks in elsewhere in the
+    /// page are left alone, so a random read next to another costs one block, not the span between them.</summary>
+    public FetchRange Gap(long from, long to, int pageLength)
     {
-        var empty = ValidTo <= ValidFrom;
-        ValidFrom = (int)(empty ? filled.Start : Math.Min(ValidFrom, filled.Start));
-        ValidTo = (int)(empty ? filled.End : Math.Max(ValidTo, filled.End));
+        var missing = Blocks(from, to) & ~_held;
+        var first = BitOperations.TrailingZeroCount(missing);
+        var last = 63 - BitOperations.LeadingZeroCount(missing);
+        return new FetchRange((long)first * BlockSize, Math.Min((long)(last + 1) * BlockSize, pageLength));
+    }
+
+    /// <summary>Records that the in-page range <paramref name="filled"/> of a page of <paramref name="pageLength"/>
+    /// bytes has arrived: the blocks it covers whole, and the page's short last block if it reaches the page's end.</summary>
+    public void Hold(FetchRange filled, int pageLength)
+    {
+        var first = (int)((filled.Start + BlockSize - 1) / BlockSize);
+        var end = filled.End >= pageLength ? (pageLength + BlockSize - 1) / BlockSize : (int)(filled.End / BlockSize);
+        if (end > first)
+        {
+            _held |= Span(first, end);
+        }
     }
 
     /// <summary>Drops what the page held, as it is given to another image page.</summary>
-    public void Forget() => ValidFrom = ValidTo = 0;
+    public void Forget() => _held = 0;
+
+    /// <summary>The blocks touching the in-page range [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private static ulong Blocks(long from, long to) =>
+        to <= from ? 0 : Span((int)(from / BlockSize), (int)((to + BlockSize - 1) / BlockSize));
+
+    /// <summary>Bits [<paramref name="first"/>, <paramref name="end"/>).</summary>
+    private static ulong Span(int first, int end) =>
+        (end - first == 64 ? ulong.MaxValue : ((1UL << (end - first)) - 1)) << first;
 }

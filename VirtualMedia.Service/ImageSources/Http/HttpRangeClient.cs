@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using VirtualMedia.Nbd;
 using VirtualMedia.Service.Urls;
@@ -15,14 +16,16 @@ internal sealed class HttpRangeClient : IDisposable
     /// <summary>Bytes received per system call at most (one buffer per pooled connection).</summary>
     private const int ReceiveBufferSize = 64 * 1024;
 
-    private readonly HttpClient _client;
+    /// <summary>The handler called directly: HttpClient's timeout and cancel-all plumbing cost a linked token source and
+    /// more per GET, and its timeout is off anyway (the fetcher times each attempt).</summary>
+    private readonly HttpMessageInvoker _client;
     private readonly Uri _uri;
     private readonly AuthenticationHeaderValue? _authorization;
     private readonly Version _version;
     private EntityTagHeaderValue? _etag;
     private DateTimeOffset? _lastModified;
 
-    private HttpRangeClient(HttpClient client, Uri uri, AuthenticationHeaderValue? authorization, bool http2, string redactedUrl)
+    private HttpRangeClient(HttpMessageInvoker client, Uri uri, AuthenticationHeaderValue? authorization, bool http2, string redactedUrl)
     {
         _client = client;
         _uri = uri;
@@ -66,7 +69,7 @@ internal sealed class HttpRangeClient : IDisposable
                 RemoteCertificateValidationCallback = certificateValidation,
             },
         };
-        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpMessageInvoker(handler, disposeHandler: true);
         AuthenticationHeaderValue? authorization = null;
         if (credentials is not null)
         {
@@ -92,7 +95,8 @@ internal sealed class HttpRangeClient : IDisposable
     }
 
     /// <summary>Starts a GET of [offset, offset+length); the returned body yields exactly that many bytes.</summary>
-    public async Task<HttpResponseMessage> GetRangeAsync(long offset, int length, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<HttpResponseMessage> GetRangeAsync(long offset, int length, CancellationToken cancellationToken)
     {
         var response = await SendAsync(offset, length, pinned: true, cancellationToken);
         try
@@ -209,7 +213,8 @@ internal sealed class HttpRangeClient : IDisposable
             request.Headers.IfRange = _etag is not null ? new RangeConditionHeaderValue(_etag) : new RangeConditionHeaderValue(_lastModified!.Value);
         }
 
-        return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        // SocketsHttpHandler answers once the headers are in and streams the body, as ResponseHeadersRead does.
+        return _client.SendAsync(request, cancellationToken);
     }
 
     private bool SameEntity(HttpResponseMessage response) =>

@@ -41,14 +41,16 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
                 throw failed;
             }
 
-            using var deadline = new CancellationTokenSource(_stall);
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            // One source for the caller's cancellation and the attempt's stall deadline: cancelled while the caller's
+            // token is not, the deadline passed.
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(_stall);
             try
             {
                 using var response = await _client.GetRangeAsync(offset, (int)(end - offset), attempt.Token);
-                deadline.CancelAfter(_stall);
+                attempt.CancelAfter(_stall);
                 await using var body = new StallGuardStream(
-                    await response.Content.ReadAsStreamAsync(attempt.Token), deadline, _stall);
+                    await response.Content.ReadAsStreamAsync(attempt.Token), attempt, _stall);
                 await consume(body, attempt.Token);
                 if (_outage.Succeeded() is { } lasted)
                 {
@@ -57,9 +59,9 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
 
                 return;
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e, deadline))
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e, attempt))
             {
-                var reason = deadline.IsCancellationRequested ? $"no data for {_stall.TotalSeconds:0.#} s" : e.Message;
+                var reason = attempt.IsCancellationRequested ? $"no data for {_stall.TotalSeconds:0.#} s" : e.Message;
                 var step = _outage.Failed(delay, lasted => new ImageSourceException(
                     Errno.EIO, $"{_client.RedactedUrl}: unreachable for {lasted.TotalSeconds:0} s, giving up ({reason})", e));
                 if (step.Began)
@@ -112,6 +114,6 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
     }
 
     /// <summary>A failure worth retrying: a transport or server hiccup, or an attempt that stalled.</summary>
-    private static bool IsTransient(Exception e, CancellationTokenSource deadline) =>
-        HttpErrors.IsTransient(e) || (e is OperationCanceledException && deadline.IsCancellationRequested);
+    private static bool IsTransient(Exception e, CancellationTokenSource attempt) =>
+        HttpErrors.IsTransient(e) || (e is OperationCanceledException && attempt.IsCancellationRequested);
 }

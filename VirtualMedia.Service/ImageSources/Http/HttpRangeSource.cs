@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.ImageSources.Http;
@@ -44,6 +45,7 @@ internal sealed class HttpRangeSource : ILendingImageSource
         _cache.ReadAsync(offset, buffer, cancellationToken);
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<IImageLease?> LendAsync(long offset, int length, CancellationToken cancellationToken) =>
         await _cache.LendAsync(offset, length, cancellationToken);
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>Lending: a read's pages stay pinned while the NBD reply is sent straight from the arena, instead of
@@ -15,6 +17,7 @@ internal sealed partial class ReadAheadCache
     /// <summary>The <paramref name="length"/> bytes at <paramref name="offset"/> in the cache's pages, fetched if
     /// missing and pinned until the lease is disposed; null when lending them would pin more than
     /// <see cref="MaxLentPages"/> or the cache has no room.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<CacheLease?> LendAsync(long offset, int length, CancellationToken cancellationToken)
     {
         var pages = (int)(((offset + length - 1) / _pageSize) - (offset / _pageSize) + 1);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>A connection stream that receives in large chunks and passes writes straight through.</summary>
@@ -99,6 +101,7 @@ internal sealed class ReceiveBufferedStream : Stream
         base.Dispose(disposing);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         _start = 0;

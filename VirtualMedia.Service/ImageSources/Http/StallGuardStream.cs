@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>A response body that must keep moving: each read restarts the attempt's deadline (whose token the reader
@@ -29,6 +31,7 @@ internal sealed class StallGuardStream : Stream
         set => throw new NotSupportedException();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await _inner.ReadAsync(buffer, cancellationToken);
