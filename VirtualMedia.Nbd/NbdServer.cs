@@ -36,6 +36,9 @@ public sealed class NbdServer
     /// <summary>Bytes of request buffers held by requests of any connection right now.</summary>
     public long BufferBytesInUse => _budget.BytesInUse;
 
+    /// <summary>The most bytes of request buffers requests have held at once.</summary>
+    public long PeakBufferBytesInUse => _budget.PeakBytesInUse;
+
     /// <summary>The buffers of all connections, bounded by <see cref="NbdServerOptions.BufferBudgetBytes"/>.</summary>
     internal NbdBufferBudget Budget => _budget;
 

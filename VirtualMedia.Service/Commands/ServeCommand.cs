@@ -99,12 +99,17 @@ internal static class ServeCommand
                 await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
+            // The collections are what a reader waits on beside the image server: the bench reads them from here.
             logger.LogInformation(
-                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes)",
+                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Collections} collections ({Gen1} of gen1), {PauseMs:0.0} ms paused",
                 export.ReadRequests,
                 export.BytesRead,
                 export.WriteRequests,
-                export.BytesWritten);
+                export.BytesWritten,
+                server.PeakBufferBytesInUse,
+                GC.CollectionCount(0),
+                GC.CollectionCount(1),
+                GC.GetTotalPauseDuration().TotalMilliseconds);
             return 0;
         }
         catch (Exception e) when (e is ImageSourceException or IOException or UnauthorizedAccessException)
