@@ -6,9 +6,9 @@
 # runs it); optional "ours-jit", "ours-b" (another binary, OURS_B=path, for before/after), "nbdkit-ra-cache"
 # (readahead and cache filters). "curl" (one connection, one GET) is the ceiling at each latency.
 # Per read: MB/s, CPU of every process (server from its start, nginx, the client; the proxy apart), HTTP requests
-# (nginx's access log), peak RSS of the server. Per round at loopback: random 4 KiB / 1 MiB latency and cached
-# re-reads (nbdkit-file is the re-read reference), and the idle RSS of the service with four slots (sandbox, no
-# mounts). Prints every round's figures, then one table of medians with ratios against nbdkit curl and curl.
+# (nginx's access log), peak RSS of the server, our collections' pause per GiB. Per round at loopback: random
+# 4 KiB / 1 MiB latency and cached re-reads (nbdkit-file is the re-read reference), and the idle RSS of the service
+# with four slots (sandbox, no mounts). Prints every round's figures, then one table of medians with ratios against nbdkit curl and curl.
 # Run on demand (not in CI): bench/nbd/run.sh [ROUNDS] [SIZE_MIB]
 # Knobs: SERVERS ("ours nbdkit"), LATENCIES ("0 20 100", round-trip ms), SIZE_20 / SIZE_100 (MiB read at those
 # latencies: 256 / 64, as nbdkit needs minutes per GiB there), OURS (a published binary: skips publishing),
@@ -144,8 +144,9 @@ requests_since() {
 
 # One sequential read of the whole image by a fresh server (or curl): appends a line to raw.tsv:
 # latency name round MB/s cpu_all_s/GiB cpu_server cpu_nginx cpu_client cpu_proxy requests/GiB peakRSS_MiB load1
+# gc_pause_ms/GiB (ours: from serve's last line; - for the others)
 read_once() { # lat name round
-  local lat=$1 name=$2 round=$3 mib bytes lines n0 p0 s1 n1 p1 t0 t1 out client rss req cpu_server
+  local lat=$1 name=$2 round=$3 mib bytes lines n0 p0 s1 n1 p1 t0 t1 out client rss req cpu_server gc=-
   mib=$(image_mib "$lat"); bytes=$((mib * 1024 * 1024))
   if [ "$name" = curl ]; then
     lines=$(log_lines); n0=$(ticks "$nginx_pid"); p0=$(ticks "${proxy_pid[$lat]}")
@@ -163,6 +164,9 @@ read_once() { # lat name round
     rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$server_pid/status")
     stop_server
     cpu_server=$(secs "$s1 / $hz")
+    case $name in
+      ours*) gc=$(awk '{ for (i = 1; i + 2 <= NF; i++) if ($(i + 1) == "ms" && $(i + 2) == "paused") p = $i } END { print (p == "" ? "-" : p) }' "$work/serve.log") ;;
+    esac
   fi
   req=$(requests_since "$lines")
   client=$(echo "$out" | tail -1 | awk '{print $2 + $3}')
@@ -171,9 +175,10 @@ read_once() { # lat name round
   gib=$(secs "$mib / 1024")
   awk -v lat="$lat" -v name="$name" -v round="$round" -v bytes="$bytes" -v wall="$wall" -v gib="$gib" \
     -v srv="$cpu_server" -v ngx="$(secs "($n1 - $n0) / $hz")" -v cli="$client" -v prx="$(secs "($p1 - $p0) / $hz")" \
-    -v req="$req" -v rss="$rss" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-      printf "%s\t%s\t%s\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%s\t%s\n", lat, name, round, bytes / wall / 1e6,
-        (srv + ngx + cli) / gib, srv / gib, ngx / gib, cli / gib, prx / gib, req / gib, rss, load }' | tee -a "$work/raw.tsv" >&2
+    -v req="$req" -v rss="$rss" -v load="$(cut -d' ' -f1 /proc/loadavg)" -v gc="$gc" 'BEGIN {
+      printf "%s\t%s\t%s\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\n", lat, name, round, bytes / wall / 1e6,
+        (srv + ngx + cli) / gib, srv / gib, ngx / gib, cli / gib, prx / gib, req / gib, rss, load,
+        gc == "-" ? "-" : sprintf("%.1f", gc / gib) }' | tee -a "$work/raw.tsv" >&2
 }
 
 random_once() { # name round -> random.tsv: name round p50_4k p99_4k p50_1m p99_1m reread_p50 reread_p99 load1
@@ -221,7 +226,7 @@ idle_once() { # round -> idle.tsv: round RSS_MiB load1
 
 : >"$work/raw.tsv"; : >"$work/random.tsv"; : >"$work/idle.tsv"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "# raw: latency server round MB/s cpu_all cpu_server cpu_nginx cpu_client cpu_proxy (s/GiB) requests/GiB peakRSS load1" >&2
+echo "# raw: latency server round MB/s cpu_all cpu_server cpu_nginx cpu_client cpu_proxy (s/GiB) requests/GiB peakRSS load1 gc_pause_ms/GiB" >&2
 for round in $(seq "$rounds"); do
   for lat in $latencies; do
     for name in $servers curl; do
@@ -264,6 +269,7 @@ for lat in $latencies; do
   line "CPU s/GiB server, $l" $(for c in "${cols[@]}" curl; do get "$lat" "$c" 6; done)
   line "HTTP requests/GiB, $l" $(for c in "${cols[@]}" curl; do get "$lat" "$c" 10; done)
   line "peak RSS MiB, $l" $(for c in "${cols[@]}"; do get "$lat" "$c" 11; done) -
+  line "GC pause ms/GiB, $l" $(for c in "${cols[@]}"; do get "$lat" "$c" 13; done) -
 done
 if [ -s "$work/random.tsv" ]; then
   i=3
