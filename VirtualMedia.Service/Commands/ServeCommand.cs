@@ -101,7 +101,7 @@ internal static class ServeCommand
 
             // The collections are what a reader waits on beside the image server: the bench reads them from here.
             logger.LogInformation(
-                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Collections} collections ({Gen1} of gen1), {PauseMs:0.0} ms paused",
+                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Collections} collections ({Older} of gen1 or 2), {PauseMs:0.0} ms paused",
                 export.ReadRequests,
                 export.BytesRead,
                 export.WriteRequests,
