@@ -43,11 +43,21 @@ public sealed class HostileCallerTests
             }
         })).ToArray();
         await Task.Delay(TimeSpan.FromMilliseconds(50));
-        var meanwhile = await TimedMountAsync(rig, ServiceRig.LegacyPath(2), image, () =>
+        TimeSpan meanwhile;
+        try
         {
-            unanswered = Volatile.Read(ref inFlight);
-            mountAnswered.Cancel();
-        });
+            meanwhile = await TimedMountAsync(rig, ServiceRig.LegacyPath(2), image, () =>
+            {
+                unanswered = Volatile.Read(ref inFlight);
+                mountAnswered.Cancel();
+            });
+        }
+        finally
+        {
+            // A Mount that failed stops the flood too, rather than leaving it to run until the connection closes.
+            await mountAnswered.CancelAsync();
+        }
+
         await Task.WhenAll(flood);
 
         TestContext.Out.WriteLine($"Mount answered in {alone.TotalMilliseconds:0} ms alone, {meanwhile.TotalMilliseconds:0} ms during a " +

@@ -39,7 +39,7 @@ public sealed class MountCycleResourceTests
         var fdsAfter = OpenFds(pid);
         TestContext.Out.WriteLine(
             $"fds after {WarmUpCycles} warm-up cycles: {fdsBefore}, after {Cycles} more: {fdsAfter}; resident (MiB) after warm-up " +
-            $"and every {Cycles / 4} cycles: {string.Join(", ", resident.Select(r => (r / (double)MiB).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
+            $"and every {Cycles / 4} cycles: {string.Join(", ", resident.Select(InMiB))}");
         rig.Service.HasExited.Should().BeFalse(rig.Service.Output);
         fdsAfter.Should().BeLessThanOrEqualTo(fdsBefore + FdTolerance, "a mount's fds (image, sockets, secret pipe) are closed with it");
         resident[^1].Should().BeLessThanOrEqualTo(resident[2] + RssTolerance, "a mount's memory is given back with it");

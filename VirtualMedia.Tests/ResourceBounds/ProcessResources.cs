@@ -13,6 +13,9 @@ internal static class ProcessResources
     /// <summary>Peak resident set size since the process started (VmHWM), bytes.</summary>
     public static long PeakResident(int pid) => StatusKiB(pid, "VmHWM") * 1024;
 
+    /// <summary>Bytes as MiB with one decimal, for test output.</summary>
+    public static string InMiB(long bytes) => (bytes / (double)MiB).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+
     private static long StatusKiB(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))

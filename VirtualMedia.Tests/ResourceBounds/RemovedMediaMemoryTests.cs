@@ -1,4 +1,3 @@
-using System.Globalization;
 using VirtualMedia.Tests.Infrastructure;
 using VirtualMedia.Tests.Service;
 using static VirtualMedia.Tests.ResourceBounds.ProcessResources;
@@ -54,6 +53,4 @@ public sealed class RemovedMediaMemoryTests
             .Where(line => line.StartsWith("Environment=", StringComparison.Ordinal))
             .Select(line => line["Environment=".Length..].Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1]);
-
-    private static string InMiB(long bytes) => (bytes / (double)MiB).ToString("0.0", CultureInfo.InvariantCulture);
 }
