@@ -5,6 +5,7 @@ using VirtualMedia.Nbd;
 using VirtualMedia.Service.Activation;
 using VirtualMedia.Service.Configuration;
 using VirtualMedia.Service.ImageSources;
+using VirtualMedia.Service.Logging;
 using VirtualMedia.Service.Urls;
 
 namespace VirtualMedia.Service.Commands;
@@ -70,11 +71,7 @@ internal static class ServeCommand
         string? passwordFile,
         CancellationToken cancellationToken)
     {
-        using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-        }));
+        using var loggerFactory = LoggerFactory.Create(builder => builder.AddTerminalLogging());
         var logger = loggerFactory.CreateLogger("serve");
         try
         {

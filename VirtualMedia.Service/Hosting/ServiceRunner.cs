@@ -1,7 +1,4 @@
 using System.Net.Sockets;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Service.Bus;
 using VirtualMedia.Service.Configuration;
@@ -39,10 +36,17 @@ internal static class ServiceRunner
             return ConfigurationError;
         }
 
-        using var host = Build(configuration);
+        var mounter = ShareServices.CreateMounter(configuration, loggers.CreateLogger("VirtualMedia.Shares"));
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            await host.RunAsync(cancellationToken);
+            await using var service = new VirtualMediaService(configuration, stopping.Cancel, loggers, TimeProvider.System, new KernelShares(mounter));
+            await RunUntilStoppedAsync(service, mounter, logger, stopping.Token);
+            return Environment.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM before the service was up: it stops as asked.
             return Environment.ExitCode;
         }
         catch (SocketException e)
@@ -59,24 +63,30 @@ internal static class ServiceRunner
         }
     }
 
-    private static IHost Build(ServiceConfiguration configuration)
+    /// <summary>Starts the share clean-up, then the service; tells systemd; waits for SIGTERM or a lost bus; stops the service.</summary>
+    private static async Task RunUntilStoppedAsync(VirtualMediaService service, ShareMounter mounter, ILogger logger, CancellationToken stopping)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddJournalLogging();
-        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(60));
-        builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
-        if (Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
+        // Leftover share mounts go before any slot exists; shares still mounted go after every slot is stopped.
+        await Task.Run(mounter.RemoveLeftovers, stopping);
+        try
         {
-            // systemd (Type=notify) or a test standing in for it: READY=1 once every hosted service has started,
-            // that is once the objects are registered and the name is owned.
-            builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
-            builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+            await service.StartAsync(stopping);
+            Notify("READY=1", logger);
+            await Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            Notify("STOPPING=1", logger);
+            await service.StopAsync();
         }
+        finally
+        {
+            await mounter.ReleaseAllAsync();
+        }
+    }
 
-        builder.Services.AddSingleton(configuration);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddKernelShares(configuration);
-        builder.Services.AddHostedService<VirtualMediaService>();
-        return builder.Build();
+    private static void Notify(string state, ILogger logger)
+    {
+        if (SystemdNotifier.Notify(state) is { } failure)
+        {
+            logger.LogWarning("Could not tell systemd {State}: {Reason}", state, failure);
+        }
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Gadget.Kernel;
 using VirtualMedia.Gadget.Sandbox;
@@ -13,12 +12,12 @@ namespace VirtualMedia.Service.Hosting;
 
 /// <summary>
 /// The service's life: at start, clean what a previous run left, build the slots, publish them on
-/// D-Bus and own the name (the host then tells systemd READY); at stop, eject every slot and leave the bus.
+/// D-Bus and own the name (the runner then tells systemd READY); at stop, eject every slot and leave the bus.
 /// </summary>
-internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
+internal sealed class VirtualMediaService : IAsyncDisposable
 {
     private readonly ServiceConfiguration _configuration;
-    private readonly IHostApplicationLifetime _lifetime;
+    private readonly Action _requestStop;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
@@ -26,23 +25,23 @@ internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
     private readonly List<Slot> _slots = [];
     private VirtualMediaBus? _bus;
 
-    /// <summary>Created by the host.</summary>
+    /// <summary>Created by <see cref="ServiceRunner"/>, which stops it when asked to or when <paramref name="requestStop"/> is called (the bus is lost).</summary>
     public VirtualMediaService(
         ServiceConfiguration configuration,
-        IHostApplicationLifetime lifetime,
+        Action requestStop,
         ILoggerFactory loggers,
         TimeProvider clock,
         IShareMounter shares)
     {
         _configuration = configuration;
-        _lifetime = lifetime;
+        _requestStop = requestStop;
         _loggers = loggers;
         _logger = loggers.CreateLogger("VirtualMedia");
         _clock = clock;
         _shares = shares;
     }
 
-    /// <inheritdoc />
+    /// <summary>Builds the slots, publishes them and owns the bus name.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var kernel = _configuration.Sandbox is { } sandbox ? SandboxKernel.Create(sandbox) : KernelSide.Real(KernelPaths.Host);
@@ -79,8 +78,8 @@ internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             "Serving {Count} slots ({Slots}) as {Name}", _slots.Count, string.Join(", ", _slots.Select(s => s.Name)), VirtualMediaNames.Service);
     }
 
-    /// <inheritdoc />
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Ejects every slot and leaves the bus.</summary>
+    public async Task StopAsync()
     {
         _logger.LogInformation("Stopping: ejecting every slot");
         await Task.WhenAll(_slots.Select(slot => slot.StopAsync()));
@@ -135,7 +134,7 @@ internal sealed class VirtualMediaService : IHostedService, IAsyncDisposable
             {
                 _logger.LogError("Lost the D-Bus connection: {Reason}; stopping", e.Message);
                 Environment.ExitCode = 1;
-                _lifetime.StopApplication();
+                _requestStop();
             }
         }
     }

@@ -1,28 +1,50 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace VirtualMedia.Service.Logging;
 
 /// <summary>
-/// Logging to stdout, one line per event, each starting with the syslog priority journald reads
-/// (<c>&lt;3&gt;</c> for errors), so <c>journalctl -u virtual-media -p err</c> shows failures and nothing else.
+/// Logging to stdout, one line per event of Information and above. The service's lines start with the syslog
+/// priority journald reads (<c>&lt;3&gt;</c> for errors), so <c>journalctl -u virtual-media -p err</c> shows failures
+/// and nothing else; <c>serve</c>'s, read in a terminal, with the time and the level.
 /// </summary>
 internal static class JournalLogging
 {
-    /// <summary>Replaces the host's logging providers with journald lines on stdout: events of Information and above.</summary>
+    /// <summary>The service's logging: journald lines on stdout.</summary>
     public static ILoggingBuilder AddJournalLogging(this ILoggingBuilder builder) => builder.AddJournalLogging(Console.OpenStandardOutput());
 
     /// <summary>The same, writing to <paramref name="output"/>.</summary>
-    public static ILoggingBuilder AddJournalLogging(this ILoggingBuilder builder, Stream output)
+    public static ILoggingBuilder AddJournalLogging(this ILoggingBuilder builder, Stream output) =>
+        builder.AddLines(new LineLoggerProvider(output, level => "<" + Priority(level).ToString(CultureInfo.InvariantCulture) + ">"));
+
+    /// <summary><c>serve</c>'s logging: "12:34:56 info: " and the message, on stdout.</summary>
+    public static ILoggingBuilder AddTerminalLogging(this ILoggingBuilder builder) =>
+        builder.AddLines(new LineLoggerProvider(Console.OpenStandardOutput(), level => DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + Name(level) + ": "));
+
+    /// <summary>The syslog priority of a level: err for Error, crit for Critical, and so on.</summary>
+    public static int Priority(LogLevel level) => level switch
+    {
+        LogLevel.Critical => 2,
+        LogLevel.Error => 3,
+        LogLevel.Warning => 4,
+        LogLevel.Information => 6,
+        _ => 7,
+    };
+
+    private static string Name(LogLevel level) => level switch
+    {
+        LogLevel.Critical => "crit",
+        LogLevel.Error => "fail",
+        LogLevel.Warning => "warn",
+        LogLevel.Information => "info",
+        _ => "dbug",
+    };
+
+    private static ILoggingBuilder AddLines(this ILoggingBuilder builder, LineLoggerProvider provider)
     {
         builder.ClearProviders();
         builder.SetMinimumLevel(LogLevel.Information);
-
-        // The hosting framework's chatter ("Application started") is not an event an operator cares about.
-        builder.AddFilter("Microsoft", LogLevel.Warning);
-
-        // A failed start is reported by ServiceRunner as the one error line; the host's own report of it would be a second.
-        builder.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        builder.AddProvider(new JournalLoggerProvider(output));
+        builder.AddProvider(provider);
         return builder;
     }
 }

@@ -1,14 +1,13 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using VirtualMedia.Service.Configuration;
 
 namespace VirtualMedia.Service.Shares;
 
-/// <summary>Registers <c>smb://</c> and <c>nfs://</c> support: the kernel share mounter behind <see cref="IShareMounter"/>, and its clean-up at start and stop.</summary>
+/// <summary><c>smb://</c> and <c>nfs://</c> support: the kernel share mounter for a configuration.</summary>
 internal static class ShareServices
 {
-    /// <summary>Adds the share step; call before the service's own hosted service so that leftovers are gone before slots exist.</summary>
-    public static IServiceCollection AddKernelShares(this IServiceCollection services, ServiceConfiguration configuration)
+    /// <summary>The mounter; the service removes its leftovers before slots exist and releases it after they are gone.</summary>
+    public static ShareMounter CreateMounter(ServiceConfiguration configuration, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
@@ -22,13 +21,6 @@ internal static class ShareServices
         var support = sandbox is null
             ? new KernelShareSupport()
             : new KernelShareSupport(Path.Combine(sandbox, "proc", "filesystems"), Path.Combine(sandbox, "lib", "modules"));
-        services.AddSingleton(provider => new ShareMounter(
-            options,
-            new KernelMountSystem(),
-            support,
-            provider.GetRequiredService<ILoggerFactory>().CreateLogger("VirtualMedia.Shares")));
-        services.AddSingleton<IShareMounter, KernelShares>();
-        services.AddHostedService<ShareLifetime>();
-        return services;
+        return new ShareMounter(options, new KernelMountSystem(), support, logger);
     }
 }

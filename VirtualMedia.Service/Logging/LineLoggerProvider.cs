@@ -3,36 +3,28 @@ using Microsoft.Extensions.Logging;
 
 namespace VirtualMedia.Service.Logging;
 
-/// <summary>Writes each event as one line that starts with the syslog priority journald reads from a unit's stdout.</summary>
-internal sealed class JournalLoggerProvider : ILoggerProvider, ILogger
+/// <summary>Writes each event as one line: a prefix that says its level, then the message.</summary>
+internal sealed class LineLoggerProvider : ILoggerProvider, ILogger
 {
     private readonly Stream _output;
+    private readonly Func<LogLevel, string> _prefix;
     private readonly Lock _writing = new();
 
     /// <summary>Writes to <paramref name="output"/>, which stays open when the provider is disposed.</summary>
-    public JournalLoggerProvider(Stream output)
+    public LineLoggerProvider(Stream output, Func<LogLevel, string> prefix)
     {
         _output = output;
+        _prefix = prefix;
     }
 
-    /// <summary>The syslog priority of a level: err for Error, crit for Critical, and so on.</summary>
-    public static int Priority(LogLevel level) => level switch
-    {
-        LogLevel.Critical => 2,
-        LogLevel.Error => 3,
-        LogLevel.Warning => 4,
-        LogLevel.Information => 6,
-        _ => 7,
-    };
-
-    /// <summary>One journal line: the priority, the message, the exception's message after a colon; line breaks become spaces.</summary>
-    public static string Line(LogLevel level, string message, Exception? exception)
+    /// <summary>One line: the prefix, the message, the exception's message after a colon; line breaks become spaces.</summary>
+    public static string Line(string prefix, string message, Exception? exception)
     {
         var text = exception is null ? message : message + ": " + exception.Message;
 
         // journald gives continuation lines the default priority, and a forged "<3>" after a line break would pass for an
         // error of its own: nothing may wrap.
-        return "<" + Priority(level) + ">" + text.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ') + "\n";
+        return prefix + text.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ') + "\n";
     }
 
     /// <inheritdoc />
@@ -49,7 +41,7 @@ internal sealed class JournalLoggerProvider : ILoggerProvider, ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         ArgumentNullException.ThrowIfNull(formatter);
-        var bytes = Encoding.UTF8.GetBytes(Line(logLevel, formatter(state, exception), exception));
+        var bytes = Encoding.UTF8.GetBytes(Line(_prefix(logLevel), formatter(state, exception), exception));
         lock (_writing)
         {
             try
