@@ -7,9 +7,11 @@ namespace VirtualMedia.Service.Hosting;
 internal static class SystemdNotifier
 {
     /// <summary>Sends <paramref name="state"/> ("READY=1", "STOPPING=1"); returns why it could not, or null.</summary>
-    public static string? Notify(string state)
+    public static string? Notify(string state) => Notify(state, Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
+
+    /// <summary>The same, to the socket <paramref name="path"/> names as <c>$NOTIFY_SOCKET</c> would.</summary>
+    public static string? Notify(string state, string? path)
     {
-        var path = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
         if (string.IsNullOrEmpty(path))
         {
             return null;
