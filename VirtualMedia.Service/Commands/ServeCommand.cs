@@ -71,7 +71,7 @@ internal static class ServeCommand
         string? passwordFile,
         CancellationToken cancellationToken)
     {
-        using var loggerFactory = LoggerFactory.Create(builder => builder.AddTerminalLogging());
+        using var loggerFactory = JournalLogging.CreateTerminalLoggers();
         var logger = loggerFactory.CreateLogger("serve");
         try
         {

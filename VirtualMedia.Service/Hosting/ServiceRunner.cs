@@ -19,7 +19,7 @@ internal static class ServiceRunner
     /// <summary>Loads <paramref name="configurationFile"/>, then hosts the service.</summary>
     public static async Task<int> RunAsync(string configurationFile, CancellationToken cancellationToken)
     {
-        using var loggers = LoggerFactory.Create(builder => builder.AddJournalLogging());
+        using var loggers = JournalLogging.CreateJournalLoggers();
         var logger = loggers.CreateLogger("VirtualMedia");
         ServiceConfiguration configuration;
         try

@@ -10,16 +10,16 @@ namespace VirtualMedia.Service.Logging;
 /// </summary>
 internal static class JournalLogging
 {
-    /// <summary>The service's logging: journald lines on stdout.</summary>
-    public static ILoggingBuilder AddJournalLogging(this ILoggingBuilder builder) => builder.AddJournalLogging(Console.OpenStandardOutput());
+    /// <summary>The service's loggers: journald lines on stdout.</summary>
+    public static ILoggerFactory CreateJournalLoggers() => CreateJournalLoggers(Console.OpenStandardOutput());
 
     /// <summary>The same, writing to <paramref name="output"/>.</summary>
-    public static ILoggingBuilder AddJournalLogging(this ILoggingBuilder builder, Stream output) =>
-        builder.AddLines(new LineLoggerProvider(output, level => "<" + Priority(level).ToString(CultureInfo.InvariantCulture) + ">"));
+    public static ILoggerFactory CreateJournalLoggers(Stream output) =>
+        Create(new LineLoggerProvider(output, level => "<" + Priority(level).ToString(CultureInfo.InvariantCulture) + ">"));
 
-    /// <summary><c>serve</c>'s logging: "12:34:56 info: " and the message, on stdout.</summary>
-    public static ILoggingBuilder AddTerminalLogging(this ILoggingBuilder builder) =>
-        builder.AddLines(new LineLoggerProvider(Console.OpenStandardOutput(), level => DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + Name(level) + ": "));
+    /// <summary><c>serve</c>'s loggers: "12:34:56 info: " and the message, on stdout.</summary>
+    public static ILoggerFactory CreateTerminalLoggers() =>
+        Create(new LineLoggerProvider(Console.OpenStandardOutput(), level => DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + Name(level) + ": "));
 
     /// <summary>The syslog priority of a level: err for Error, crit for Critical, and so on.</summary>
     public static int Priority(LogLevel level) => level switch
@@ -40,11 +40,7 @@ internal static class JournalLogging
         _ => "dbug",
     };
 
-    private static ILoggingBuilder AddLines(this ILoggingBuilder builder, LineLoggerProvider provider)
-    {
-        builder.ClearProviders();
-        builder.SetMinimumLevel(LogLevel.Information);
-        builder.AddProvider(provider);
-        return builder;
-    }
+    // Built directly, not with LoggerFactory.Create: that builds a dependency-injection container for two objects.
+    private static LoggerFactory Create(LineLoggerProvider provider) =>
+        new([provider], new LoggerFilterOptions { MinLevel = LogLevel.Information });
 }

@@ -28,7 +28,7 @@ public sealed class JournalLoggingTests
     public void The_service_writes_one_line_per_event_of_information_and_above_with_its_priority()
     {
         using var output = new MemoryStream();
-        using (var loggers = LoggerFactory.Create(builder => builder.AddJournalLogging(output)))
+        using (var loggers = JournalLogging.CreateJournalLoggers(output))
         {
             var logger = loggers.CreateLogger("VirtualMedia");
             logger.LogDebug("not shown");
