@@ -106,8 +106,11 @@ public sealed class NbdBufferBudgetTests
         }
 
         retained[0].Should().BeGreaterThanOrEqualTo(1 << 20, "the buffers that served 1 MiB reads are kept");
-        retained.Should().AllBeEquivalentTo(retained[0], "later connections rent those buffers instead of allocating more");
-        retained[0].Should().BeLessThanOrEqualTo(new NbdServerOptions().RetainedBufferBytes);
-        peaks.Should().AllBeEquivalentTo(peaks[0]);
+
+        // How many of a round's 4 reads overlap is up to timing, so a later round may need more buffers than the first
+        // (CI saw 1 MiB, then 2). Reuse means no more buffers exist than were ever in use at once: a connection that
+        // allocated its own instead of renting kept ones would leave more retained than that peak.
+        retained.Should().Equal(peaks, "later connections rent the kept buffers instead of allocating more");
+        retained.Should().AllSatisfy(r => r.Should().BeLessThanOrEqualTo(new NbdServerOptions().RetainedBufferBytes));
     }
 }
