@@ -17,16 +17,17 @@ internal static class SystemdNotifier
             return null;
         }
 
-        // sd_notify(3): a leading '@' names a socket in the abstract namespace, whose name starts with a NUL byte.
-        var endpoint = new UnixDomainSocketEndPoint(path[0] == '@' ? "\0" + path[1..] : path);
         try
         {
+            // sd_notify(3): a leading '@' names a socket in the abstract namespace, whose name starts with a NUL byte.
+            var endpoint = new UnixDomainSocketEndPoint(path[0] == '@' ? "\0" + path[1..] : path);
             using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             socket.SendTo(Encoding.UTF8.GetBytes(state), endpoint);
             return null;
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or ArgumentException)
         {
+            // ArgumentException: a path too long for a socket address; systemd's own never is.
             return e.Message;
         }
     }

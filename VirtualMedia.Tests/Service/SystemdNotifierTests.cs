@@ -35,4 +35,10 @@ public sealed class SystemdNotifierTests
 
         SystemdNotifier.Notify("STOPPING=1", path).Should().NotBeNullOrEmpty();
     }
+
+    [Test]
+    public void A_path_too_long_for_a_socket_address_is_reported_not_thrown()
+    {
+        SystemdNotifier.Notify("READY=1", "/run/" + new string('x', 200)).Should().NotBeNullOrEmpty();
+    }
 }
