@@ -55,6 +55,7 @@ public sealed class HttpNbdExportTests
         var info = await NbdPeers.InfoJsonAsync(served.Uri);
         info.GetProperty("export-size").GetInt64().Should().Be(new FileInfo(_iso).Length);
         info.GetProperty("is_read_only").GetBoolean().Should().BeTrue();
+        info.GetProperty("can_multi_conn").GetBoolean().Should().BeFalse("a copy split over connections thrashes the one read-ahead cache");
     }
 
     // Past the source's outage budget (1 s here) the source has failed for good: the export keeps answering, every
