@@ -85,8 +85,10 @@ internal static class ServeCommand
                 BufferBudgetBytes = ConfigurationDefaults.NbdBufferMiB(options.CacheSize / (1024 * 1024)) * 1024L * 1024,
                 ConnectionFailed = e => logger.LogWarning("NBD client connection failed: {Error}", e.Message),
             });
+            long allocatedBefore;
             await using (NbdUnixListener.Start(server, socketPath))
             {
+                allocatedBefore = GC.GetTotalAllocatedBytes();
                 logger.LogInformation(
                     "Serving {Url} ({Size} bytes, {Mode}) on {Socket}",
                     image.ForLog,
@@ -98,12 +100,13 @@ internal static class ServeCommand
 
             // The collections are what a reader waits on beside the image server: the bench reads them from here.
             logger.LogInformation(
-                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Collections} collections ({Older} of gen1 or 2), {PauseMs:0.0} ms paused",
+                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Allocated} bytes allocated while serving; {Collections} collections ({Older} of gen1 or 2), {PauseMs:0.0} ms paused",
                 export.ReadRequests,
                 export.BytesRead,
                 export.WriteRequests,
                 export.BytesWritten,
                 server.PeakBufferBytesInUse,
+                GC.GetTotalAllocatedBytes() - allocatedBefore,
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
                 GC.GetTotalPauseDuration().TotalMilliseconds);
