@@ -105,7 +105,6 @@ internal sealed class MediaChain
                     BufferBudgetBytes = _nbdBufferBytes,
                     ConnectionFailed = e => _logger.LogWarning("{Slot}: NBD connection ended: {Reason}", slot.Name, e.Message),
                 });
-                MemoryTrim.BeforeServing();
                 media.Export = NbdUnixListener.Start(server, slot.UnixSocket);
             }
 

@@ -86,7 +86,6 @@ internal static class ServeCommand
                 ConnectionFailed = e => logger.LogWarning("NBD client connection failed: {Error}", e.Message),
             });
             long allocatedBefore;
-            MemoryTrim.BeforeServing();
             await using (NbdUnixListener.Start(server, socketPath))
             {
                 allocatedBefore = GC.GetTotalAllocatedBytes();
