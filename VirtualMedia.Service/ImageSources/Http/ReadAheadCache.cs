@@ -40,6 +40,7 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
         _streamSize = geometry.StreamSize;
         _readerPause = geometry.ReaderPause;
         _arena = GC.AllocateUninitializedArray<byte>(pageCount * _pageSize, pinned: true);
+        MakeResident(_arena);
         _table = new CachePageTable(pageCount, _pageSize, size);
         _streams = new SequentialStreams(slack: geometry.ReadAhead);
     }
@@ -97,6 +98,19 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
         }
 
         _disposed.Dispose();
+    }
+
+    /// <summary>Maps the arena's memory now, one write per memory page, instead of on first touch.</summary>
+    /// <remarks>A random reader's misses land in pages of the arena never touched before, and the kernel mapping each
+    /// one cost a 4 KiB read ~45 µs on the bench's VM: p50 0.18 ms against 0.13 once mapped (nbdkit curl 0.13-0.17).
+    /// A sequential reader maps the whole arena within its first cache-size of reading anyway, so the cache's memory
+    /// is what it always was, taken at Mount.</remarks>
+    private static void MakeResident(byte[] arena)
+    {
+        for (var i = 0; i < arena.Length; i += Environment.SystemPageSize)
+        {
+            arena[i] = 0;
+        }
     }
 
     /// <summary>Notes a read of <paramref name="length"/> bytes at <paramref name="offset"/>: whether it continues a
