@@ -64,6 +64,7 @@ internal sealed class ImageSourceFactory
         var client = await HttpRangeClient.OpenAsync(
             withoutUserInfo, credentials, options, CertificatePolicy.Create(options), cancellationToken);
         var source = HttpRangeSource.Create(client, options);
+        MemoryTrim.AfterCacheAllocated();
         _logger.LogInformation(
             "Opened {Url}: {Size} bytes over HTTP/{Version}", client.RedactedUrl, client.Size, client.NegotiatedVersion);
         return source;
