@@ -100,7 +100,7 @@ internal static class ServeCommand
 
             // The collections are what a reader waits on beside the image server: the bench reads them from here.
             logger.LogInformation(
-                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Allocated} bytes allocated while serving; {Collections} collections ({Older} of gen1 or 2), {PauseMs:0.0} ms paused",
+                "Stopped: {Reads} reads ({BytesRead} bytes), {Writes} writes ({BytesWritten} bytes); request buffers {PeakBuffers} bytes at most; {Allocated} bytes allocated while serving; {Collections} collections ({Older} of gen1 or 2, {Full} of gen2), {PauseMs:0.0} ms paused",
                 export.ReadRequests,
                 export.BytesRead,
                 export.WriteRequests,
@@ -109,6 +109,7 @@ internal static class ServeCommand
                 GC.GetTotalAllocatedBytes() - allocatedBefore,
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
+                GC.CollectionCount(2),
                 GC.GetTotalPauseDuration().TotalMilliseconds);
             return 0;
         }
