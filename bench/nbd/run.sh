@@ -61,10 +61,10 @@ image_path() { [ "$1" = 0 ] && echo "$work/www/disk.img" || echo "$work/www/disk
 echo "preparing images and nginx..." >&2
 mkdir -p "$work/www" "$work/tmp" "$work/run"
 chmod 700 "$work/run"
-head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$work/www/disk.img"
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$(image_path 0)"
 for lat in $latencies; do
   # Each latency reads its own image (a prefix of the big one), so the sizes differ but the bytes do not.
-  [ "$lat" = 0 ] || head -c "$(($(image_mib "$lat") * 1024 * 1024))" "$work/www/disk.img" >"$work/www/disk-$lat.img"
+  [ "$lat" = 0 ] || head -c "$(($(image_mib "$lat") * 1024 * 1024))" "$(image_path 0)" >"$(image_path "$lat")"
 done
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
@@ -188,8 +188,8 @@ read_once() { # lat name round
 random_once() { # name round -> random.tsv: name round p50_4k p99_4k p50_1m p99_1m reread_p50 reread_p99 load1
   local a b c
   start_server "$1" "${url[0]}"
-  a=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 400 "$2" --warm "$work/www/disk.img")
-  b=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 1048576 60 "$2" --warm "$work/www/disk.img")
+  a=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 400 "$2" --warm "$(image_path 0)")
+  b=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 1048576 60 "$2" --warm "$(image_path 0)")
   # 100 blocks: the re-read set (100 pages of 64 KiB) fits the default cache.
   c=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 100 "$2" --reread)
   stop_server
