@@ -17,8 +17,10 @@ internal sealed class RawNbdSocket : IAsyncDisposable
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        _stream.ReadTimeout = 10_000;
     }
+
+    /// <summary>How long one read may wait for the server; a test whose replies queue behind many clients' raises it.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public static async Task<RawNbdSocket> ConnectAsync(string socketPath)
     {
@@ -96,15 +98,36 @@ internal sealed class RawNbdSocket : IAsyncDisposable
     public async Task<byte[]> ReadAsync(int count)
     {
         var buffer = new byte[count];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(Timeout);
         await _stream.ReadExactlyAsync(buffer, timeout.Token);
         return buffer;
+    }
+
+    /// <summary>Reads <paramref name="count"/> bytes through a small buffer and returns how many arrived: a test reading
+    /// large replies from many clients at once must not hold them all in its own memory.</summary>
+    public async Task<long> DiscardAsync(long count)
+    {
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(Timeout);
+        var read = 0L;
+        while (read < count)
+        {
+            var chunk = await _stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count - read)), timeout.Token);
+            if (chunk == 0)
+            {
+                break;
+            }
+
+            read += chunk;
+        }
+
+        return read;
     }
 
     /// <summary>True when the server closed the connection (end of stream within the timeout).</summary>
     public async Task<bool> IsClosedByServerAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(Timeout);
         try
         {
             return await _stream.ReadAsync(new byte[1], timeout.Token) == 0;
