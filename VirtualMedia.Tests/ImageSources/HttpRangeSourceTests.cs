@@ -124,6 +124,32 @@ public sealed class HttpRangeSourceTests() : NginxImageFixture(ImageSize, seed: 
     }
 
     [Test]
+    public async Task RandomReaderOfASmallImageIsNotReadAheadOf()
+    {
+        // A 24 MiB image and the default 8 MiB read-ahead: most random reads fall within reach of an earlier one, and
+        // were taken for a sequential reader (whole pages and streams fetched, the cache churned, re-reads fetched again).
+        await using var source = await OpenAsync(Nginx.HttpsUrl("images/disk.img"), Insecure);
+        var before = Nginx.AccessLog().Length;
+        var random = new Random(3);
+        var blocks = Enumerable.Range(0, 64).Select(_ => random.Next(0, ImageSize / 4096)).Distinct().ToArray();
+        foreach (var block in blocks)
+        {
+            await ReadAndCheckAsync(source, block * 4096, 4096);
+        }
+
+        var reads = await ReadsLoggedSinceAsync(before, blocks.Length);
+        reads.Select(FetchedBytes).Should().AllBeEquivalentTo(4096, string.Join("\n", reads));
+
+        foreach (var block in blocks)
+        {
+            await ReadAndCheckAsync(source, block * 4096, 4096);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        (await ReadsLoggedSinceAsync(before, blocks.Length)).Should().HaveCount(blocks.Length, "re-reads come from the cache");
+    }
+
+    [Test]
     public async Task UntrustedCertificateIsRefusedUnlessTrustedOrSkipped()
     {
         var act = () => OpenAsync(Nginx.HttpsUrl("images/disk.img"), new ImageSourceOptions());
@@ -250,6 +276,13 @@ public sealed class HttpRangeSourceTests() : NginxImageFixture(ImageSize, seed: 
     private static long RangeLength(string line)
     {
         var range = line[(line.LastIndexOf('=') + 1)..].Split('-');
+        return long.Parse(range[1], CultureInfo.InvariantCulture) - long.Parse(range[0], CultureInfo.InvariantCulture) + 1;
+    }
+
+    /// <summary>The length of a logged read: "206 /images/disk.img bytes=A-B" fetched B - A + 1 bytes.</summary>
+    private static long FetchedBytes(string read)
+    {
+        var range = read[(read.LastIndexOf('=') + 1)..].Split('-');
         return long.Parse(range[1], CultureInfo.InvariantCulture) - long.Parse(range[0], CultureInfo.InvariantCulture) + 1;
     }
 

@@ -53,6 +53,64 @@ public sealed class SequentialStreamsTests
     }
 
     [Test]
+    public void RandomReadsOfASmallImageAreNoStreamWithTheServicesSlack()
+    {
+        // 8 streams of ±8 MiB cover a 64 MiB rescue image twice over: nearly every random read continues some stream.
+        var streams = new SequentialStreams(slack: 8 * MiB);
+        var random = new Random(7);
+        var sequential = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            sequential += streams.Note(random.NextInt64(0, 64L * MiB) & ~4095L, 4096, out _) ? 1 : 0;
+        }
+
+        sequential.Should().Be(0, "a random reader read ahead of evicts what it and others cached");
+    }
+
+    [Test]
+    public void PipelinedReadsArrivingOutOfOrderAreAStream()
+    {
+        // A client with 16 reads of 128 KiB in flight whose replies and next requests interleave: each batch in any order.
+        var streams = new SequentialStreams(slack: 8 * MiB);
+        var random = new Random(7);
+        var notSequential = new List<int>();
+        for (var batch = 0; batch < 32; batch++)
+        {
+            foreach (var read in Enumerable.Range(batch * 16, 16).OrderBy(_ => random.Next()))
+            {
+                if (!streams.Note(read * 128L * 1024, 128 * 1024, out _))
+                {
+                    notSequential.Add(read);
+                }
+            }
+        }
+
+        notSequential.Should().OnlyContain(read => read < 32, "every read after the first two batches continues the stream");
+        streams.Active().Should().Be(1);
+    }
+
+    [Test]
+    public void AReaderThatTurnsRandomIsNoLongerSequential()
+    {
+        var streams = new SequentialStreams(slack: 8 * MiB);
+        for (var i = 0; i < 256; i++)
+        {
+            streams.Note(i * (long)MiB, MiB, out _);
+        }
+
+        // Then 4 KiB reads jumping 1-8 MiB forward: all within the slack, so each one continues its stream.
+        var random = new Random(7);
+        var frontier = 256L * MiB;
+        var reads = 0;
+        while (reads < 64 && streams.Note(frontier + (random.NextInt64(MiB, 8L * MiB) & ~4095L), 4096, out frontier))
+        {
+            reads++;
+        }
+
+        reads.Should().BeLessThan(16, "what it jumps over soon outweighs what it read recently");
+    }
+
+    [Test]
     public void RandomReadsAreNoStream()
     {
         var streams = new SequentialStreams(slack: 64 * 1024);
