@@ -69,7 +69,7 @@ internal static partial class InstalledCases
         const long Offset = 1 << 20;
         var error = await HostReads.DirectWriteErrorAsync(disk, Offset, pattern, cancellationToken);
         Check(error.Length == 0, $"the host's write failed: {error}");
-        var writes = (ulong)await Client.GetAsync(path, "Stats", "WriteIO", cancellationToken);
+        var writes = await CounterAsync(path, "WriteIO", cancellationToken);
         log.Write($"Stats.WriteIO {writes} after the host wrote {pattern.Length} bytes");
         Check(writes > 0, "Stats.WriteIO is 0 after the host wrote");
 

@@ -213,9 +213,26 @@ internal static partial class InstalledCases
         log.Write(line);
         Console.WriteLine(line);
         Check((bool)await Client.GetAsync(path, "Process", "Active", cancellationToken), "the slot is not Active");
-        var reads = (ulong)await Client.GetAsync(path, "Stats", "ReadIO", cancellationToken);
+        var reads = await CounterAsync(path, "ReadIO", cancellationToken);
         Check(reads > 0, "Stats.ReadIO is 0 after the host read the whole image");
         return udc;
+    }
+
+    /// <summary>A Stats counter once it is non-zero, or 0 after a few of the service's ticks: it reads the device's
+    /// counters once a second, so I/O that just ended may not be counted yet.</summary>
+    private static async Task<ulong> CounterAsync(string path, string counter, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = (ulong)await Client.GetAsync(path, "Stats", counter, cancellationToken);
+            if (value > 0 || clock.Elapsed > TimeSpan.FromSeconds(3))
+            {
+                return value;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     private static async Task CheckNoErrorsAsync(int mark, CancellationToken cancellationToken)
