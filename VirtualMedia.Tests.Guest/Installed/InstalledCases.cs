@@ -40,7 +40,8 @@ internal static partial class InstalledCases
         WithJournal("IdleSlotIsEjected", IdleSlotIsEjected),
     ];
 
-    // A failed case's log ends with the unit's journal: what the service itself said.
+    // A failed case's log ends with the unit's journal: what the service itself said. Then the media it left mounted are
+    // ejected, so that the cases after it fail only for their own reasons (a stick left mounted failed the next four).
     private static GuestCase WithJournal(string name, Func<CaseLog, CancellationToken, Task> body) => new(name, async (log, cancellationToken) =>
     {
         try
@@ -50,10 +51,40 @@ internal static partial class InstalledCases
         catch
         {
             log.Write("journal of virtual-media.service:\n" + await InstalledUnit.JournalAsync(CancellationToken.None));
-            _client?.ForgetCompletions();
+            await EjectLeftoversAsync(log);
             throw;
         }
     });
+
+    private static async Task EjectLeftoversAsync(CaseLog log)
+    {
+        if (_client is null)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            foreach (var path in await _client.ManagedObjectsAsync(timeout.Token))
+            {
+                if ((bool)await _client.GetAsync(path, "Process", "Active", timeout.Token))
+                {
+                    log.Write($"ejecting what the case left mounted: {path}");
+                    await _client.UnmountAsync(path, timeout.Token);
+                    await _client.NextCompletionAsync(path, timeout.Token);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            log.Write($"could not eject what the case left mounted: {e.Message}");
+        }
+        finally
+        {
+            _client.ForgetCompletions();
+        }
+    }
 
     private static SystemBusClient Client => _client ?? throw new CaseFailedException("no bus client (the first cases failed)");
 
