@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using VirtualMedia.Nbd;
 using VirtualMedia.Tests.Infrastructure;
@@ -34,6 +35,44 @@ public sealed class NbdLendingTests
         source.Lent.Should().BeGreaterThan(32);
         source.CopiedReads.Should().Be(0);
         served.Server.Budget.PeakBytesInUse.Should().Be(0, "no read needed a buffer of the server's");
+        await Wait.UntilAsync(() => source.Outstanding == 0, Limit, "every lease to be given back");
+    }
+
+    [Test]
+    public async Task ASmallLentReplyLeavesInOneWriteAndALargeOneUncopied()
+    {
+        var content = RandomContent(4 * MiB);
+        var source = new FakeLendingImageSource(content, pieceSize: 3000);
+        var server = new NbdServer(new NbdExport(source), new NbdServerOptions());
+        using var directory = new TempDirectory("vm-lend");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(directory.Combine("nbd.sock")));
+        listener.Listen();
+        var accepting = listener.AcceptAsync();
+        await using var client = await ConnectAsync(directory.Combine("nbd.sock"));
+        await using var stream = new WriteRecordingStream(new NetworkStream(await accepting, ownsSocket: true));
+        var serving = server.ServeAsync(stream, CancellationToken.None);
+        await client.GreetAsync();
+        await client.GoAsync();
+        stream.TakeWrites();
+
+        // 4 KiB lent in two pieces: a random reader's read, sent with its 16-byte header in one write.
+        await client.SendRequestAsync(0, 1, 12345, 4096);
+        (await client.ReadSimpleReplyAsync()).Should().Be((0u, 1ul));
+        (await client.ReadAsync(4096)).Should().Equal(content.AsSpan(12345, 4096).ToArray());
+        stream.TakeWrites().Should().Equal(16 + 4096);
+
+        // 100,000 bytes: the header, then each lent piece as it is, not copied.
+        await client.SendRequestAsync(0, 2, MiB, 100_000);
+        (await client.ReadSimpleReplyAsync()).Should().Be((0u, 2ul));
+        (await client.ReadAsync(100_000)).Should().Equal(content.AsSpan(MiB, 100_000).ToArray());
+        var writes = stream.TakeWrites();
+        writes[0].Should().Be(16);
+        writes.Skip(1).Should().OnlyContain(w => w <= 3000).And.HaveCount(34);
+
+        await client.SendRequestAsync(2, 3, 0, 0);
+        await serving.WaitAsync(Limit);
+        source.CopiedReads.Should().Be(0);
         await Wait.UntilAsync(() => source.Outstanding == 0, Limit, "every lease to be given back");
     }
 
