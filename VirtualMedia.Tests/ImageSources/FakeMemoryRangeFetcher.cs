@@ -14,13 +14,12 @@ internal sealed class FakeMemoryRangeFetcher(byte[] image) : IRangeFetcher
     /// <summary>Bytes handed out by fetches and reads around the cache.</summary>
     public long BytesFetched => Interlocked.Read(ref _bytesFetched);
 
-    public async Task FetchAsync(
-        long offset, int length, Func<Stream, CancellationToken, Task> consume, Func<long> resumeAt, CancellationToken cancellationToken)
+    public async ValueTask FetchAsync(long offset, int length, IRangeConsumer consumer, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref _bytesFetched, length);
         Fetches.Enqueue(new FetchRange(offset, offset + length));
         using var body = new MemoryStream(image, (int)offset, length, writable: false);
-        await consume(body, cancellationToken);
+        await consumer.ConsumeAsync(body, cancellationToken);
     }
 
     public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)

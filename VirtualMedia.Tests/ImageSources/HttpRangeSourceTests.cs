@@ -258,18 +258,29 @@ public sealed class HttpRangeSourceTests() : NginxImageFixture(ImageSize, seed: 
         }
     }
 
-    [Test]
-    public async Task ImageChangingUnderUsIsEio()
+    [TestCase("images", TestName = "ImageChangingUnderUsIsEio(pinned by its ETag)")]
+    [TestCase("noetag", TestName = "ImageChangingUnderUsIsEio(pinned by its Last-Modified)")]
+    public async Task ImageChangingUnderUsIsEio(string location)
     {
         var path = Path.Combine(Nginx.Root, "changing.img");
         await File.WriteAllBytesAsync(path, Image.AsSpan(0, 1 << 20).ToArray());
-        await using var source = await OpenAsync(Nginx.HttpsUrl("images/changing.img"), Insecure);
-        await File.WriteAllBytesAsync(path, Image.AsSpan(0, 2 << 20).ToArray());
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-5));
+        await using var source = await OpenAsync(Nginx.HttpsUrl($"{location}/changing.img"), Insecure);
+        // While the image is the one probed, If-Range matches and the range comes (a malformed one would get 200).
+        var first = new byte[4096];
+        await source.ReadAsync(0, first, CancellationToken.None);
+        first.Should().Equal(Image.AsSpan(0, 4096).ToArray());
+        // Replaced by an image of the same size: only the validator tells the two apart.
+        await File.WriteAllBytesAsync(path, Image.AsSpan(1 << 20, 1 << 20).ToArray());
+        var before = Nginx.AccessLog().Length;
 
         var act = async () => await source.ReadAsync(512 * 1024, new byte[4096], CancellationToken.None);
         var error = (await act.Should().ThrowAsync<ImageSourceException>()).Which;
         error.Errno.Should().Be(Errno.EIO);
         error.Message.Should().Contain("changed");
+        // The GET carried If-Range with the probe's validator, so nginx answered with the whole new image (200), not
+        // with the range of it (206).
+        (await ReadsLoggedSinceAsync(before, 1)).Should().ContainSingle().Which.Should().StartWith("200 ");
     }
 
     /// <summary>The length of the range an access-log line asked for ("bytes=FROM-TO").</summary>

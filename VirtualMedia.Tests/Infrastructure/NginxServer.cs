@@ -168,6 +168,7 @@ public sealed class NginxServer : IAsyncDisposable
                     auth_basic_user_file {{_directory.Combine("htpasswd")}};
                 }
                 location /norange/ { alias {{Root}}/; max_ranges 0; }
+                location /noetag/ { alias {{Root}}/; etag off; }
                 location /slow/ { alias {{Root}}/; limit_rate 1m; }
                 location /moved/ { rewrite ^/moved/(.*)$ /images/$1 redirect; }
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -24,6 +25,11 @@ internal sealed class HttpRangeClient : IDisposable
     private readonly Version _version;
     private EntityTagHeaderValue? _etag;
     private DateTimeOffset? _lastModified;
+
+    // The probe's validators as text: sent as If-Range and compared with each answer's before any parsing.
+    private string? _etagText;
+    private string? _lastModifiedText;
+    private string? _ifRange;
 
     private HttpRangeClient(HttpMessageInvoker client, Uri uri, AuthenticationHeaderValue? authorization, bool http2, string redactedUrl)
     {
@@ -112,13 +118,13 @@ internal sealed class HttpRangeClient : IDisposable
                 throw UnexpectedStatus(response);
             }
 
-            var contentRange = response.Content.Headers.ContentRange;
-            if (contentRange?.From != offset || contentRange.To != offset + length - 1)
+            var (first, last, complete) = ContentRange(response);
+            if (first != offset || last != offset + length - 1)
             {
                 throw new ImageSourceException(Errno.EIO, $"{RedactedUrl}: server answered a different range than asked");
             }
 
-            if (contentRange.Length != Size || !SameEntity(response))
+            if (complete != Size || !SameEntity(response))
             {
                 throw Changed();
             }
@@ -196,6 +202,9 @@ internal sealed class HttpRangeClient : IDisposable
             NegotiatedVersion = response.Version;
             _etag = response.Headers.ETag is { IsWeak: false } etag ? etag : null;
             _lastModified = response.Content.Headers.LastModified;
+            _etagText = _etag?.ToString();
+            _lastModifiedText = RawHeaders.Single(response.Content.Headers, "Last-Modified");
+            _ifRange = _etagText ?? _lastModified?.ToString("r", CultureInfo.InvariantCulture);
         }
     }
 
@@ -206,20 +215,45 @@ internal sealed class HttpRangeClient : IDisposable
             Version = _version,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
-        request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
+        // As text: the typed values cost three objects more per GET.
+        request.Headers.TryAddWithoutValidation("Range", $"bytes={offset}-{offset + length - 1}");
         request.Headers.Authorization = _authorization;
-        if (pinned && IsPinned)
+        if (pinned && _ifRange is not null)
         {
-            request.Headers.IfRange = _etag is not null ? new RangeConditionHeaderValue(_etag) : new RangeConditionHeaderValue(_lastModified!.Value);
+            request.Headers.TryAddWithoutValidation("If-Range", _ifRange);
         }
 
         // SocketsHttpHandler answers once the headers are in and streams the body, as ResponseHeadersRead does.
         return _client.SendAsync(request, cancellationToken);
     }
 
-    private bool SameEntity(HttpResponseMessage response) =>
-        _etag is not null ? Equals(response.Headers.ETag, _etag)
-            : _lastModified is null || response.Content.Headers.LastModified is not { } modified || modified == _lastModified;
+    /// <summary>The answer's range, read from its text when in the common form (else parsed); -1 for what is missing.</summary>
+    private static (long First, long Last, long Complete) ContentRange(HttpResponseMessage response)
+    {
+        if (RawHeaders.TryParseContentRange(
+                RawHeaders.Single(response.Content.Headers, "Content-Range"), out var first, out var last, out var complete))
+        {
+            return (first, last, complete);
+        }
+
+        var range = response.Content.Headers.ContentRange;
+        return (range?.From ?? -1, range?.To ?? -1, range?.Length ?? -1);
+    }
+
+    /// <summary>True unless the answer's validator differs from the probe's. The same text is the same validator; only
+    /// a different text is parsed and compared as a value.</summary>
+    private bool SameEntity(HttpResponseMessage response)
+    {
+        if (_etag is not null)
+        {
+            return RawHeaders.Single(response.Headers, "ETag") == _etagText || Equals(response.Headers.ETag, _etag);
+        }
+
+        return _lastModified is null
+            || RawHeaders.Single(response.Content.Headers, "Last-Modified") == _lastModifiedText
+            || response.Content.Headers.LastModified is not { } modified
+            || modified == _lastModified;
+    }
 
     /// <summary>True when the probe saw a validator to pin the image with.</summary>
     private bool IsPinned => _etag is not null || _lastModified is not null;

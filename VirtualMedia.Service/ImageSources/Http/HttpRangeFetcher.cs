@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.ImageSources.Http;
@@ -25,12 +26,8 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
         _observer = observer;
     }
 
-    public async Task FetchAsync(
-        long offset,
-        int length,
-        Func<Stream, CancellationToken, Task> consume,
-        Func<long> resumeAt,
-        CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask FetchAsync(long offset, int length, IRangeConsumer consumer, CancellationToken cancellationToken)
     {
         var end = offset + length;
         var delay = FirstDelay;
@@ -51,7 +48,7 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
                 attempt.CancelAfter(_stall);
                 await using var body = new StallGuardStream(
                     await response.Content.ReadAsStreamAsync(attempt.Token), attempt, _stall);
-                await consume(body, attempt.Token);
+                await consumer.ConsumeAsync(body, attempt.Token);
                 if (_outage.Succeeded() is { } lasted)
                 {
                     _observer?.OutageEnded(lasted);
@@ -61,27 +58,10 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e, attempt))
             {
-                var reason = attempt.IsCancellationRequested ? $"no data for {_stall.TotalSeconds:0.#} s" : e.Message;
-                var step = _outage.Failed(delay, lasted => new ImageSourceException(
-                    Errno.EIO, $"{_client.RedactedUrl}: unreachable for {lasted.TotalSeconds:0} s, giving up ({reason})", e));
-                if (step.Began)
-                {
-                    _observer?.OutageBegan($"{_client.RedactedUrl}: {reason}");
-                }
-
-                if (step.Failure is { } failure)
-                {
-                    if (step.JustFailed)
-                    {
-                        _observer?.SourceFailed(failure);
-                    }
-
-                    throw failure;
-                }
-
+                NoteFailure(e, stalled: attempt.IsCancellationRequested, delay);
                 await Task.Delay(delay, cancellationToken);
                 delay = delay * 2 > MaxDelay ? MaxDelay : delay * 2;
-                offset = resumeAt();
+                offset = consumer.ResumeAt;
             }
             catch (Exception e) when (e is HttpRequestException or IOException && e is not ImageSourceException)
             {
@@ -90,30 +70,57 @@ internal sealed class HttpRangeFetcher : IRangeFetcher
         }
     }
 
-    public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        return FetchAsync(
-            offset,
-            destination.Length,
-            async (body, token) =>
-            {
-                while (filled < destination.Length)
-                {
-                    var read = await body.ReadAsync(destination[filled..], token);
-                    if (read == 0)
-                    {
-                        throw new EndOfStreamException("response body ended early");
-                    }
+    public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        FetchAsync(offset, destination.Length, new DestinationFill(offset, destination), cancellationToken).AsTask();
 
-                    filled += read;
-                }
-            },
-            () => offset + filled,
-            cancellationToken);
+    /// <summary>Counts a failed attempt into the source's outage and tells the observer; throws the source's failure once
+    /// the outage is past its budget.</summary>
+    /// <remarks>Apart from <see cref="FetchAsync"/>: there, the message's closure was allocated for every fetch, failed
+    /// or not.</remarks>
+    private void NoteFailure(Exception e, bool stalled, TimeSpan delay)
+    {
+        var reason = stalled ? $"no data for {_stall.TotalSeconds:0.#} s" : e.Message;
+        var step = _outage.Failed(delay, lasted => new ImageSourceException(
+            Errno.EIO, $"{_client.RedactedUrl}: unreachable for {lasted.TotalSeconds:0} s, giving up ({reason})", e));
+        if (step.Began)
+        {
+            _observer?.OutageBegan($"{_client.RedactedUrl}: {reason}");
+        }
+
+        if (step.Failure is { } failure)
+        {
+            if (step.JustFailed)
+            {
+                _observer?.SourceFailed(failure);
+            }
+
+            throw failure;
+        }
     }
 
     /// <summary>A failure worth retrying: a transport or server hiccup, or an attempt that stalled.</summary>
     private static bool IsTransient(Exception e, CancellationTokenSource attempt) =>
         HttpErrors.IsTransient(e) || (e is OperationCanceledException && attempt.IsCancellationRequested);
+
+    /// <summary>Reads a body straight into a destination, counting what it has filled for a retry.</summary>
+    private sealed class DestinationFill(long offset, Memory<byte> destination) : IRangeConsumer
+    {
+        private int _filled;
+
+        public long ResumeAt => offset + _filled;
+
+        public async ValueTask ConsumeAsync(Stream body, CancellationToken cancellationToken)
+        {
+            while (_filled < destination.Length)
+            {
+                var read = await body.ReadAsync(destination[_filled..], cancellationToken);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException("response body ended early");
+                }
+
+                _filled += read;
+            }
+        }
+    }
 }

@@ -66,8 +66,10 @@ internal sealed partial class ReadAheadCache
     {
         lock (_lock)
         {
-            foreach (var (page, key, readToEnd) in lease.Pages)
+            // By index: a foreach over the pages boxed an enumerator per lease.
+            for (var i = 0; i < lease.PageCount; i++)
             {
+                var (page, key, readToEnd) = lease.Page(i);
                 ReleaseLocked(page, key, readToEnd);
             }
 

@@ -137,12 +137,7 @@ internal sealed partial class ReadAheadCache
 
         try
         {
-            await _fetcher.FetchAsync(
-                start,
-                (int)(end - start),
-                (body, cancellationToken) => FollowAsync(stream, body, cancellationToken),
-                () => ResumeAt(stream),
-                _disposed.Token);
+            await _fetcher.FetchAsync(start, (int)(end - start), new StreamFollower(this, stream), _disposed.Token);
         }
         catch (Exception e)
         {
@@ -261,5 +256,14 @@ internal sealed partial class ReadAheadCache
         {
             stream.Ended = true;
         }
+    }
+
+    /// <summary>Hands a stream's GET to <see cref="FollowAsync"/>, and a retry to where the stream has got to.</summary>
+    private sealed class StreamFollower(ReadAheadCache cache, ReadAheadStream stream) : IRangeConsumer
+    {
+        public long ResumeAt => cache.ResumeAt(stream);
+
+        public ValueTask ConsumeAsync(Stream body, CancellationToken cancellationToken) =>
+            new(cache.FollowAsync(stream, body, cancellationToken));
     }
 }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using VirtualMedia.Nbd;
 
 namespace VirtualMedia.Service.ImageSources.Http;
 
@@ -284,84 +283,5 @@ internal sealed partial class ReadAheadCache : IAsyncDisposable
         }
 
         return run;
-    }
-
-    /// <summary>Fetches <paramref name="fetch"/> into the pages of <paramref name="run"/>, which it spans.</summary>
-    private async Task FillAsync(CachePage[] run, FetchRange fetch)
-    {
-        var done = 0;
-        try
-        {
-            await _fetcher.FetchAsync(
-                fetch.Start,
-                (int)fetch.Length,
-                async (body, cancellationToken) =>
-                {
-                    for (; done < run.Length; done++)
-                    {
-                        var page = run[done];
-                        var pageStart = page.Key * _pageSize;
-                        var part = fetch.Within(pageStart, pageStart + PageLength(page.Key)).Shift(-pageStart);
-                        var memory = _arena.AsMemory((page.Slot * _pageSize) + (int)part.Start, (int)part.Length);
-                        await body.ReadExactlyAsync(memory, cancellationToken);
-                        Complete(page, part, null);
-                    }
-                },
-                () => Math.Max(fetch.Start, run[done].Key * _pageSize),
-                _disposed.Token);
-        }
-        catch (Exception e)
-        {
-            var error = e as ImageSourceException ?? new ImageSourceException(Errno.EIO, "image read failed", e);
-            for (; done < run.Length; done++)
-            {
-                Complete(run[done], default, error);
-            }
-        }
-        finally
-        {
-            FetchEnded();
-        }
-    }
-
-    /// <summary>Counts a fetch out; the last one lets a waiting disposal go on.</summary>
-    private void FetchEnded()
-    {
-        lock (_lock)
-        {
-            _runningFetches--;
-            if (_runningFetches == 0)
-            {
-                _idle?.TrySetResult();
-            }
-        }
-    }
-
-    private void Complete(CachePage page, FetchRange filled, Exception? error)
-    {
-        TaskCompletionSource? loaded;
-        lock (_lock)
-        {
-            loaded = page.Loaded;
-            page.Loaded = null;
-            if (error is null)
-            {
-                page.Hold(filled, PageLength(page.Key));
-                page.IsReady = true;
-            }
-            else
-            {
-                _table.Remove(page);
-            }
-        }
-
-        if (error is null)
-        {
-            loaded?.TrySetResult();
-        }
-        else
-        {
-            loaded?.TrySetException(error);
-        }
     }
 }
