@@ -79,7 +79,7 @@ public sealed class InstallLayoutTests
         var unit = File.ReadAllLines(Path.Combine(_root, "usr/lib/systemd/system/virtual-media.service"));
         unit.Should().Contain("ExecStart=/usr/bin/virtual-media --config /etc/virtual-media.json");
         // Spelled as the GC reads it (DOTNET_GCgen0MaxBudget, or a 0x prefix, is silently ignored).
-        unit.Should().Contain("Environment=DOTNET_GCGen0MaxBudget=100000");
+        unit.Should().Contain("Environment=DOTNET_GCGen0MaxBudget=200000");
         File.ReadAllLines(Path.Combine(_root, "usr/share/dbus-1/system-services/xyz.openbmc_project.VirtualMedia.service"))
             .Should().Contain("SystemdService=virtual-media.service");
     }
