@@ -216,7 +216,8 @@ internal sealed class HttpRangeClient : IDisposable
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
         // As text: the typed values cost three objects more per GET.
-        request.Headers.TryAddWithoutValidation("Range", $"bytes={offset}-{offset + length - 1}");
+        request.Headers.TryAddWithoutValidation(
+            "Range", string.Create(CultureInfo.InvariantCulture, $"bytes={offset}-{offset + length - 1}"));
         request.Headers.Authorization = _authorization;
         if (pinned && _ifRange is not null)
         {
