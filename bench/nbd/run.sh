@@ -15,7 +15,9 @@
 # SERVE_ARGS / OURS_B_ARGS (extra `serve` options), OURS_B_ENV (its environment, e.g. DOTNET_GCGen0MaxBudget=400000:
 # hex without 0x, names case-sensitive, else ignored; "ours" gets the unit file's Environment=), NBDCOPY_ARGS (the client: nbdcopy's defaults read four 128 MiB
 # regions at once over four connections, 64 requests deep each; "-C 1 -R 8 --request-size=1048576" reads as one kernel
-# NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures).
+# NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures), RANDOM_REPEAT
+# (random-read runs per server per round, default 1: a run's 4 KiB p99 is its 4th-worst read of 400, so a median of it
+# wants some 25 runs, e.g. 5 rounds of 5; the servers' order rotates from run to run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -239,7 +241,13 @@ for round in $(seq "$rounds"); do
     done
   done
   if [ -z "${QUICK:-}" ]; then
-    for name in $servers nbdkit-file; do random_once "$name" "$round"; done
+    order=($servers nbdkit-file)
+    repeat=${RANDOM_REPEAT:-1}
+    for rep in $(seq "$repeat"); do
+      # The seed (offsets read) is the same for every server of a run; the first server is another each run.
+      seed=$([ "$repeat" = 1 ] && echo "$round" || echo "$((round * 100 + rep))")
+      for k in "${!order[@]}"; do random_once "${order[$(((k + round + rep) % ${#order[@]}))]}" "$seed"; done
+    done
     idle_once "$round"
   fi
 done
@@ -260,8 +268,8 @@ line() { # label values... (one per column incl. curl)
   printf '| %-30s |' "$label"; for v in "${vals[@]}"; do printf ' %9s |' "$v"; done
   printf ' %9s | %7s |\n' "$(ratio "${vals[0]}" "$nb")" "$(ratio "${vals[0]}" "$cu")"
 }
-printf '\nNBD export benchmark: fresh server per read, %s interleaved rounds (medians), %s cores, load average %s at start, %s at end\n' \
-  "$rounds" "$(nproc)" "$load_start" "$load_end"
+printf '\nNBD export benchmark: fresh server per read, %s interleaved rounds (medians; random reads: %s runs per server), %s cores, load average %s at start, %s at end\n' \
+  "$rounds" "$((rounds * ${RANDOM_REPEAT:-1}))" "$(nproc)" "$load_start" "$load_end"
 printf 'client: nbdcopy %s\n' "${NBDCOPY_ARGS:-(defaults)}"
 printf 'images: %s MiB at loopback' "$size_mib"; for lat in $latencies; do [ "$lat" = 0 ] || printf ', %s MiB at %s ms' "$(image_mib "$lat")" "$lat"; done; printf '\n\n'
 hdr
