@@ -5,13 +5,17 @@ usage: delay_proxy.py LISTEN_PORT TARGET_HOST TARGET_PORT RTT_MS
 The kernel here has no netem, so the bench puts this between a server and nginx. Bandwidth is not limited: bytes
 are read as fast as they come and held in a queue until due. Each direction holds at most QUEUE_LIMIT bytes (the
 proxy's memory bound; at 100 ms that still passes 1.3 GB/s), beyond which it stops reading until the queue drains,
-as a full receive window would. Prints "ready" once listening.
+as a full receive window would. What is due goes to the receiver only while its socket takes it: asyncio's write
+buffer (a bytearray, its sent head cut off by a copy of the rest) is held under WRITE_HIGH, else a receiver that reads
+at its own pace rather than at once made the proxy copy megabytes per send, costing it five times the CPU it spends on
+curl, on a host whose two cores the server under test shares. Prints "ready" once listening.
 """
 import asyncio
 import collections
 import sys
 
 QUEUE_LIMIT = 64 * 1024 * 1024
+WRITE_HIGH = 256 * 1024
 
 
 class Pipe(asyncio.Protocol):
@@ -23,35 +27,54 @@ class Pipe(asyncio.Protocol):
         self.peer = None  # the Pipe of the other direction, whose transport we write to
         self.queue = collections.deque()
         self.queued = 0
-        self.paused = False
+        self.paused = False  # not reading: the queue is full
+        self.write_paused = False  # our transport's write buffer is full: the peer holds what is due for us
         self.eof = False
+        self.timer = None
         self.loop = asyncio.get_running_loop()
 
     def connection_made(self, transport):
         self.transport = transport
+        transport.set_write_buffer_limits(high=WRITE_HIGH)
 
     def data_received(self, data):
         self.queue.append((self.loop.time() + self.delay, data))
         self.queued += len(data)
         if len(self.queue) == 1:
-            self.loop.call_at(self.queue[0][0], self.deliver)
+            self.schedule()
         if self.queued > QUEUE_LIMIT and not self.paused:
             self.paused = True
             self.transport.pause_reading()
 
+    def pause_writing(self):
+        self.write_paused = True
+
+    def resume_writing(self):
+        self.write_paused = False
+        if self.peer is not None:
+            self.peer.schedule()
+
+    def schedule(self):
+        """Delivers the queue's head when due, unless the peer's socket is full (its resume_writing calls this again)."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.queue and not (self.peer is not None and self.peer.write_paused):
+            self.timer = self.loop.call_at(self.queue[0][0], self.deliver)
+
     def deliver(self):
+        self.timer = None
         if self.peer is None:  # the upstream connection is not up yet
-            self.loop.call_later(0.001, self.deliver)
+            self.timer = self.loop.call_later(0.001, self.deliver)
             return
         now = self.loop.time()
-        while self.queue and self.queue[0][0] <= now:
+        while self.queue and self.queue[0][0] <= now and not self.peer.write_paused:
             _, data = self.queue.popleft()
             self.queued -= len(data)
             if self.peer.transport is not None and not self.peer.transport.is_closing():
                 self.peer.transport.write(data)
-        if self.queue:
-            self.loop.call_at(self.queue[0][0], self.deliver)
-        else:
+        self.schedule()
+        if not self.queue:
             self.finish()
         if self.paused and self.queued <= QUEUE_LIMIT // 2:
             self.paused = False
