@@ -34,6 +34,83 @@ public sealed class ReadAheadStreamsTests
             .Should().BeLessThanOrEqualTo(5, "the reads before the reader is known as sequential, then one stream");
     }
 
+    [Test]
+    public async Task TheNextGetIsAskedForHalfwayThroughTheOneBefore()
+    {
+        var image = new byte[256 * PageSize];
+        new Random(6).NextBytes(image);
+        var fetcher = new FakeMemoryRangeFetcher(image);
+        var geometry = new CacheGeometry(
+            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
+        var buffer = new byte[PageSize];
+
+        await ReadPagesAsync(cache, buffer, from: 0, count: 24);
+
+        var first = fetcher.Fetches.First(fetch => fetch.Length == StreamPages * PageSize);
+        fetcher.Fetches.Should().Contain(
+            new FetchRange(first.End, first.End + (StreamPages * PageSize)),
+            "past the middle of a streamed GET the next is asked for, while its window is still far from the end");
+    }
+
+    [Test]
+    public async Task ChainedGetsHandEachPageOverOnceAndInOrder()
+    {
+        var image = new byte[256 * PageSize];
+        new Random(7).NextBytes(image);
+        var fetcher = new FakeMemoryRangeFetcher(image);
+        var geometry = new CacheGeometry(
+            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
+        var read = new byte[image.Length];
+
+        for (var offset = 0; offset < image.Length; offset += PageSize / 2)
+        {
+            await cache.ReadAsync(offset, read.AsMemory(offset, PageSize / 2), CancellationToken.None);
+        }
+
+        read.Should().Equal(image);
+        fetcher.BytesFetched.Should().Be(image.Length, "no page is fetched twice");
+        fetcher.Fetches.Where(fetch => fetch.Length == StreamPages * PageSize).Should().HaveCountGreaterThanOrEqualTo(
+            6, "the reader went on through chained streamed GETs, not demand fetches");
+    }
+
+    [Test]
+    public async Task NoNextGetIsAskedForEarlyWhenEveryPlaceIsTaken()
+    {
+        var image = new byte[256 * PageSize];
+        var fetcher = new FakeMemoryRangeFetcher(image);
+        // One streamed GET at a time, as many as the connections the cache may hold for them.
+        var geometry = new CacheGeometry(
+            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 1, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
+
+        await ReadPagesAsync(cache, new byte[PageSize], from: 0, count: 24);
+
+        fetcher.Fetches.Should().NotContain(fetch => fetch.Start >= StreamPages * PageSize);
+    }
+
+    [Test]
+    public async Task ANextGetAskedForEarlyGivesWayToAReaderWithNoStream()
+    {
+        var image = new byte[256 * PageSize];
+        var fetcher = new FakeMemoryRangeFetcher(image);
+        var geometry = new CacheGeometry(
+            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromSeconds(30));
+        await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
+        var buffer = new byte[PageSize];
+
+        // The first reader's stream and the one after it take both places; the pause is longer than the test, so
+        // only giving way frees one.
+        await ReadPagesAsync(cache, buffer, from: 0, count: 24);
+        fetcher.Fetches.Count(fetch => fetch.Length == StreamPages * PageSize).Should().Be(2);
+        await ReadPagesAsync(cache, buffer, from: 160, count: 12);
+
+        fetcher.Fetches.Should().Contain(
+            fetch => fetch.Start >= 160L * PageSize && fetch.Length == StreamPages * PageSize,
+            "the second reader is streamed to, not left to a demand GET per window");
+    }
+
     private static async Task ReadPagesAsync(ReadAheadCache cache, byte[] buffer, int from, int count)
     {
         for (var page = from; page < from + count; page++)

@@ -2,8 +2,11 @@ namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>The read-ahead of one sequential reader: where its streamed GET has got to and the reader's window.</summary>
 /// <remarks>Not thread-safe: the cache reads and writes it under its lock.</remarks>
-internal sealed class ReadAheadStream(long head, long endKey, long readerKey, int windowPages)
+internal sealed class ReadAheadStream(long head, long endKey, long readerKey, int windowPages, ReadAheadStream? predecessor = null)
 {
+    /// <summary>The first page of the stream's GET.</summary>
+    public long StartKey { get; } = head;
+
     /// <summary>The first page past the stream's GET.</summary>
     public long EndKey { get; } = endKey;
 
@@ -28,8 +31,20 @@ internal sealed class ReadAheadStream(long head, long endKey, long readerKey, in
     /// <summary>Completed when the reader moves on; set while the stream waits for room in the window.</summary>
     public TaskCompletionSource? Moved { get; set; }
 
+    /// <summary>The stream whose GET ends where this one's starts, when this one was asked for before it ended.</summary>
+    public ReadAheadStream? Predecessor { get; set; } = predecessor;
+
+    /// <summary>The stream asked for to go on where this one's GET ends.</summary>
+    public ReadAheadStream? Successor { get; set; }
+
+    /// <summary>True while this is a successor whose predecessor still claims: it waits, its GET asked for early.</summary>
+    public bool Pending => Predecessor is { Ended: false };
+
+    /// <summary>True when the predecessor stopped short of this stream's first page: nothing will lead its reader here.</summary>
+    public bool Orphaned => Predecessor is { Ended: true } before && before.Head < before.EndKey;
+
     /// <summary>True when this is the stream ahead of a reader whose frontier is in page <paramref name="readerKey"/>:
     /// its head is within the window past it.</summary>
     public bool IsAheadOf(long readerKey, int windowPages) =>
-        !Ended && Head >= readerKey && Head - readerKey <= Math.Max(WindowPages, windowPages) + 1;
+        !Ended && !Pending && Head >= readerKey && Head - readerKey <= Math.Max(WindowPages, windowPages) + 1;
 }
