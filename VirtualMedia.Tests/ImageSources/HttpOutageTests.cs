@@ -88,6 +88,39 @@ public sealed class HttpOutageTests() : NginxImageFixture(ImageSize, seed: 7)
         health.Events.Last().Should().StartWith("ended: ");
     }
 
+    [Test]
+    public async Task A_next_stream_waiting_for_a_slow_reader_is_not_taken_for_a_stalled_server()
+    {
+        const int Page = 64 * 1024;
+        var health = new HealthRecorder();
+        // A 4 MiB streamed GET read through a window of a few pages: the next GET is asked for while the reader is
+        // quick, then waits (reading nothing) while it slows to a page every 100 ms, woken at each page, for 2.4 s.
+        // That is past the 1 s stall time, within which a GET must read or count as its server's failure.
+        await using var source = await new ImageSourceFactory().CreateAsync(
+            ImageUrl.FromCommandLine(Nginx.HttpsUrl("images/disk.img")),
+            new ImageSourceOptions
+            {
+                SkipCertificateVerification = true,
+                StallTimeout = TimeSpan.FromSeconds(1),
+                StreamSize = 64 * Page,
+                CacheSize = 16 * Page,
+                HealthObserver = health,
+            },
+            null,
+            CancellationToken.None);
+
+        for (var page = 0; page < 96; page++)
+        {
+            await ReadAndCheckAsync(source, (long)page * Page, Page);
+            if (page >= 40 && page < 64)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        health.Events.Should().BeEmpty("a stream waiting for its reader lets its GET go before its silence counts");
+    }
+
     private static async Task<IImageSource> OpenAsync(string url, HealthRecorder health) =>
         await new ImageSourceFactory().CreateAsync(
             ImageUrl.FromCommandLine(url),

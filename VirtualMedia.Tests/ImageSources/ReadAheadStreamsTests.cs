@@ -35,7 +35,7 @@ public sealed class ReadAheadStreamsTests
     }
 
     [Test]
-    public async Task TheNextGetIsAskedForHalfwayThroughTheOneBefore()
+    public async Task TheNextGetIsAskedForBeforeTheWindowReachesTheEndOfTheOneBefore()
     {
         var image = new byte[256 * PageSize];
         new Random(6).NextBytes(image);
@@ -50,7 +50,24 @@ public sealed class ReadAheadStreamsTests
         var first = fetcher.Fetches.First(fetch => fetch.Length == StreamPages * PageSize);
         fetcher.Fetches.Should().Contain(
             new FetchRange(first.End, first.End + (StreamPages * PageSize)),
-            "past the middle of a streamed GET the next is asked for, while its window is still far from the end");
+            "a reader this steady is at the end of its GET within half the reader pause: the next is asked for while its window is still far from that end");
+    }
+
+    [Test]
+    public async Task ASlowReadersNextGetIsNotAskedForLongBeforeItIsNeeded()
+    {
+        var image = new byte[256 * PageSize];
+        var fetcher = new FakeMemoryRangeFetcher(image);
+        // A reader pause of 200 ms: a GET asked for more than 100 ms before its reader needs it would wait long enough
+        // to be let go. At a page per 20 ms or slower, that is the last 5 pages of the stream before, not 12.
+        var geometry = new CacheGeometry(
+            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromMilliseconds(200));
+        await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
+
+        await ReadPagesAsync(cache, new byte[PageSize], from: 0, count: 24);
+
+        var first = fetcher.Fetches.First(fetch => fetch.Length == StreamPages * PageSize);
+        fetcher.Fetches.Should().NotContain(fetch => fetch.Start >= first.End);
     }
 
     [Test]

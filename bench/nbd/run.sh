@@ -63,11 +63,16 @@ image_path() { [ "$1" = 0 ] && echo "$work/www/disk.img" || echo "$work/www/disk
 echo "preparing images and nginx..." >&2
 mkdir -p "$work/www" "$work/tmp" "$work/run"
 chmod 700 "$work/run"
-head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$(image_path 0)"
+# Each latency reads its own image (a prefix of the largest), so the sizes differ but the bytes do not. The loopback
+# image is cut to its size last: an image asked for larger than it was once a copy of it, silently short, while its
+# MB/s were counted for the size asked for.
+max_mib=$size_mib
+for lat in $latencies; do [ "$(image_mib "$lat")" -le "$max_mib" ] || max_mib=$(image_mib "$lat"); done
+head -c "$((max_mib * 1024 * 1024))" /dev/urandom >"$(image_path 0)"
 for lat in $latencies; do
-  # Each latency reads its own image (a prefix of the big one), so the sizes differ but the bytes do not.
   [ "$lat" = 0 ] || head -c "$(($(image_mib "$lat") * 1024 * 1024))" "$(image_path 0)" >"$(image_path "$lat")"
 done
+truncate -s "$((size_mib * 1024 * 1024))" "$(image_path 0)"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -19,6 +19,12 @@ internal sealed class ReadAheadStream(long head, long endKey, long readerKey, in
     /// <summary>When <see cref="ReaderKey"/> last moved (<see cref="Environment.TickCount64"/>).</summary>
     public long MovedAt { get; set; } = Environment.TickCount64;
 
+    /// <summary>When the stream was asked for (<see cref="Environment.TickCount64"/>).</summary>
+    public long StartedAt { get; } = Environment.TickCount64;
+
+    /// <summary>The page of the reader's frontier when the stream was asked for: its pace is measured from here.</summary>
+    public long StartReaderKey { get; } = readerKey;
+
     /// <summary>Pages the stream may claim past <see cref="ReaderKey"/>.</summary>
     public int WindowPages { get; set; } = windowPages;
 
