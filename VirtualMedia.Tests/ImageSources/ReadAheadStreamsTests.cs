@@ -12,13 +12,11 @@ public sealed class ReadAheadStreamsTests
     [Test]
     public async Task AReaderWithNoStreamTakesThePlaceOfOneWaitingForAReaderThatMovedOn()
     {
-        var image = new byte[256 * PageSize];
-        new Random(5).NextBytes(image);
+        var image = RandomImage(5);
         var fetcher = new FakeMemoryRangeFetcher(image);
         // One stream at a time, and a reader pause longer than the test: only giving way frees the place. A stream is
         // taken once its reader has been still for a tenth of the pause.
-        var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 1, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        var geometry = Geometry(1, TimeSpan.FromSeconds(3));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         var buffer = new byte[PageSize];
 
@@ -37,11 +35,9 @@ public sealed class ReadAheadStreamsTests
     [Test]
     public async Task TheNextGetIsAskedForBeforeTheWindowReachesTheEndOfTheOneBefore()
     {
-        var image = new byte[256 * PageSize];
-        new Random(6).NextBytes(image);
+        var image = RandomImage(6);
         var fetcher = new FakeMemoryRangeFetcher(image);
-        var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        var geometry = Geometry(2, TimeSpan.FromSeconds(3));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         var buffer = new byte[PageSize];
 
@@ -56,12 +52,11 @@ public sealed class ReadAheadStreamsTests
     [Test]
     public async Task ASlowReadersNextGetIsNotAskedForLongBeforeItIsNeeded()
     {
-        var image = new byte[256 * PageSize];
+        var image = RandomImage(0);
         var fetcher = new FakeMemoryRangeFetcher(image);
         // A reader pause of 200 ms: a GET asked for more than 100 ms before its reader needs it would wait long enough
         // to be let go. At a page per 20 ms or slower, that is the last 5 pages of the stream before, not 12.
-        var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromMilliseconds(200));
+        var geometry = Geometry(2, TimeSpan.FromMilliseconds(200));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
 
         await ReadPagesAsync(cache, new byte[PageSize], from: 0, count: 24);
@@ -73,11 +68,9 @@ public sealed class ReadAheadStreamsTests
     [Test]
     public async Task ChainedGetsHandEachPageOverOnceAndInOrder()
     {
-        var image = new byte[256 * PageSize];
-        new Random(7).NextBytes(image);
+        var image = RandomImage(7);
         var fetcher = new FakeMemoryRangeFetcher(image);
-        var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        var geometry = Geometry(2, TimeSpan.FromSeconds(3));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         var read = new byte[image.Length];
 
@@ -95,11 +88,10 @@ public sealed class ReadAheadStreamsTests
     [Test]
     public async Task NoNextGetIsAskedForEarlyWhenEveryPlaceIsTaken()
     {
-        var image = new byte[256 * PageSize];
+        var image = RandomImage(0);
         var fetcher = new FakeMemoryRangeFetcher(image);
         // One streamed GET at a time, as many as the connections the cache may hold for them.
-        var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 1, StreamPages * PageSize, TimeSpan.FromSeconds(3));
+        var geometry = Geometry(1, TimeSpan.FromSeconds(3));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
 
         await ReadPagesAsync(cache, new byte[PageSize], from: 0, count: 24);
@@ -110,10 +102,9 @@ public sealed class ReadAheadStreamsTests
     [Test]
     public async Task ANextGetAskedForEarlyGivesWayToAReaderWithNoStream()
     {
-        var image = new byte[256 * PageSize];
+        var image = RandomImage(0);
         var fetcher = new FakeMemoryRangeFetcher(image);
-        var geometry = new CacheGeometry(
-            PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, 2, StreamPages * PageSize, TimeSpan.FromSeconds(30));
+        var geometry = Geometry(2, TimeSpan.FromSeconds(30));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         var buffer = new byte[PageSize];
 
@@ -126,6 +117,17 @@ public sealed class ReadAheadStreamsTests
         fetcher.Fetches.Should().Contain(
             fetch => fetch.Start >= 160L * PageSize && fetch.Length == StreamPages * PageSize,
             "the second reader is streamed to, not left to a demand GET per window");
+    }
+
+    /// <summary>A 2 MiB cache, windows of 4 pages and streamed GETs of 32: small enough to see every GET.</summary>
+    private static CacheGeometry Geometry(int streams, TimeSpan readerPause) =>
+        new(PageSize, 32 * PageSize, 2 * PageSize, 4 * PageSize, streams, StreamPages * PageSize, readerPause);
+
+    private static byte[] RandomImage(int seed)
+    {
+        var image = new byte[256 * PageSize];
+        new Random(seed).NextBytes(image);
+        return image;
     }
 
     private static async Task ReadPagesAsync(ReadAheadCache cache, byte[] buffer, int from, int count)
