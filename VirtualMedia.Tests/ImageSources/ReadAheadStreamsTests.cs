@@ -46,7 +46,8 @@ public sealed class ReadAheadStreamsTests
         var first = fetcher.Fetches.First(fetch => fetch.Length == StreamPages * PageSize);
         fetcher.Fetches.Should().Contain(
             new FetchRange(first.End, first.End + (StreamPages * PageSize)),
-            "a reader this steady is at the end of its GET within half the reader pause: the next is asked for while its window is still far from that end");
+            "a reader this steady reaches the end of its GET within half the reader pause: the next is asked for while "
+            + "its window is still far from that end");
     }
 
     [Test]

@@ -79,7 +79,7 @@ internal sealed partial class ReadAheadCache
     private async Task FollowAsync(ReadAheadStream stream, Stream body, CancellationToken cancellationToken)
     {
         // The attempt's stall deadline runs from the body's last read, whatever wakes the stream meanwhile (its reader
-        // moving without opening the window, or, a successor, before its predecessor is done): the pause runs from it too.
+        // moving without opening the window, or, a successor, before its predecessor is done): so does the pause.
         var readAt = Environment.TickCount64;
         while (true)
         {

@@ -37,7 +37,7 @@ internal sealed partial class ReadAheadCache
                 }
 
                 stream = new ReadAheadStream(
-                    ahead.EndKey, Math.Min(ahead.EndKey + (_streamSize / _pageSize), _table.PageCount), readerKey, windowPages, ahead);
+                    ahead.EndKey, StreamEnd(ahead.EndKey), readerKey, windowPages, predecessor: ahead);
                 ahead.Successor = stream;
                 Claim(stream);
             }
@@ -55,7 +55,7 @@ internal sealed partial class ReadAheadCache
                     return;
                 }
 
-                stream = new ReadAheadStream(key, Math.Min(key + (_streamSize / _pageSize), _table.PageCount), readerKey, windowPages);
+                stream = new ReadAheadStream(key, StreamEnd(key), readerKey, windowPages);
                 Claim(stream);
                 if (stream.Claimed.Count == 0)
                 {
@@ -69,6 +69,9 @@ internal sealed partial class ReadAheadCache
 
         _ = StreamAsync(stream);
     }
+
+    /// <summary>The first page past a streamed GET that starts at page <paramref name="key"/>.</summary>
+    private long StreamEnd(long key) => Math.Min(key + (_streamSize / _pageSize), _table.PageCount);
 
     /// <summary>Gives a stream its reader's new frontier and window, claiming what the window now covers (under the
     /// lock).</summary>

@@ -2,7 +2,8 @@ namespace VirtualMedia.Service.ImageSources.Http;
 
 /// <summary>The read-ahead of one sequential reader: where its streamed GET has got to and the reader's window.</summary>
 /// <remarks>Not thread-safe: the cache reads and writes it under its lock.</remarks>
-internal sealed class ReadAheadStream(long head, long endKey, long readerKey, int windowPages, ReadAheadStream? predecessor = null)
+internal sealed class ReadAheadStream(
+    long head, long endKey, long readerKey, int windowPages, ReadAheadStream? predecessor = null)
 {
     /// <summary>The first page of the stream's GET.</summary>
     public long StartKey { get; } = head;
