@@ -17,7 +17,8 @@
 # regions at once over four connections, 64 requests deep each; "-C 1 -R 8 --request-size=1048576" reads as one kernel
 # NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures), RANDOM_REPEAT
 # (random-read runs per server per round, default 1: a run's 4 KiB p99 is its 4th-worst read of 400, so a median of it
-# wants some 25 runs, e.g. 5 rounds of 5; the servers' order rotates from run to run).
+# wants some 25 runs, e.g. 5 rounds of 5; the servers' order rotates from run to run), RANDOM_ONLY=1 (random reads
+# and the idle figure only: a minute for 20 runs a server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -40,7 +41,7 @@ cleanup() {
   [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ -z "${KEEP:-}" ] || cp "$work/raw.tsv" "$work/random.tsv" "$work/idle.tsv" "$KEEP/" 2>/dev/null || true
+  [ -z "${KEEP:-}" ] || cp "$work/raw.tsv" "$work/random.tsv" "$work/idle.tsv" "$work/reads-4k.txt" "$KEEP/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -192,15 +193,20 @@ read_once() { # lat name round
         gc == "-" ? "-" : sprintf("%.1f", gc / gib) }' | tee -a "$work/raw.tsv" >&2
 }
 
-random_once() { # name round -> random.tsv: name round p50_4k p99_4k p50_1m p99_1m reread_p50 reread_p99 load1
-  local a b c
+# random.tsv: name round p50_4k p99_4k p50_1m p99_1m reread_p50 reread_p99 load1 first4_4k p99_after_first4_4k;
+# reads-4k.txt: every 4 KiB read's time, a line per run, "name round" first.
+random_once() { # name round
+  local a b c a50 a99 first4 after4
   start_server "$1" "${url[0]}"
-  a=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 400 "$2" --warm "$(image_path 0)")
+  printf '%s %s ' "$1" "$2" >>"$work/reads-4k.txt"
+  a=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 400 "$2" --warm "$(image_path 0)" --head 4 --times "$work/reads-4k.txt")
   b=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 1048576 60 "$2" --warm "$(image_path 0)")
   # 100 blocks: the re-read set (100 pages of 64 KiB) fits the default cache.
   c=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 100 "$2" --reread)
   stop_server
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${a/ /$'\t'}" "${b/ /$'\t'}" "${c/ /$'\t'}" "$(cut -d' ' -f1 /proc/loadavg)" \
+  read -r a50 a99 first4 after4 <<<"$a"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$a50" "$a99" "${b/ /$'\t'}" "${c/ /$'\t'}" \
+    "$(cut -d' ' -f1 /proc/loadavg)" "$first4" "$after4" \
     | tee -a "$work/random.tsv" >&2
 }
 
@@ -235,13 +241,13 @@ idle_once() { # round -> idle.tsv: round RSS_MiB load1
   printf '%s\t%s\t%s\n' "$1" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$work/idle.tsv" >&2
 }
 
-: >"$work/raw.tsv"; : >"$work/random.tsv"; : >"$work/idle.tsv"
+: >"$work/raw.tsv"; : >"$work/random.tsv"; : >"$work/idle.tsv"; : >"$work/reads-4k.txt"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "# raw: latency server round MB/s cpu_all cpu_server cpu_nginx cpu_client cpu_proxy (s/GiB) requests/GiB peakRSS load1 gc_pause_ms/GiB" >&2
 for round in $(seq "$rounds"); do
   for lat in $latencies; do
     for name in $servers curl; do
-      [ "$name" = nbdkit-file ] && continue
+      [ "$name" = nbdkit-file ] || [ -n "${RANDOM_ONLY:-}" ] && continue
       read_once "$lat" "$name" "$round"
     done
   done
@@ -279,7 +285,7 @@ printf 'client: nbdcopy %s\n' "${NBDCOPY_ARGS:-(defaults)}"
 printf 'images: %s MiB at loopback' "$size_mib"; for lat in $latencies; do [ "$lat" = 0 ] || printf ', %s MiB at %s ms' "$(image_mib "$lat")" "$lat"; done; printf '\n\n'
 hdr
 printf '|%s|' '--------------------------------'; for c in "${cols[@]}" curl; do printf '%s|' '-----------'; done; printf '%s|%s|\n' '-------------' '-----------'
-for lat in $latencies; do
+for lat in $([ -n "${RANDOM_ONLY:-}" ] || echo "$latencies"); do
   l=$([ "$lat" = 0 ] && echo loopback || echo "${lat} ms RTT")
   line "MB/s, $l" $(for c in "${cols[@]}" curl; do get "$lat" "$c" 4; done)
   line "CPU s/GiB all, $l" $(for c in "${cols[@]}" curl; do get "$lat" "$c" 5; done)
@@ -289,10 +295,12 @@ for lat in $latencies; do
   line "GC pause ms/GiB, $l" $(for c in "${cols[@]}"; do get "$lat" "$c" 13; done) -
 done
 if [ -s "$work/random.tsv" ]; then
-  i=3
-  for label in "random 4 KiB p50 ms" "random 4 KiB p99 ms" "random 1 MiB p50 ms" "random 1 MiB p99 ms" "cached 4 KiB re-read p50 ms" "cached 4 KiB re-read p99 ms"; do
-    printf '%s (nbdkit-file %s)\n' "$(line "$label" $(for c in "${cols[@]}"; do getr "$c" $i; done) -)" "$(getr nbdkit-file $i)"
-    i=$((i + 1))
+  # random.tsv's column of each row (9 is the load average)
+  for row in "3 random 4 KiB p50 ms" "4 random 4 KiB p99 ms" "10 random 4 KiB first 4 reads ms" \
+    "11 random 4 KiB p99 after them ms" "5 random 1 MiB p50 ms" "6 random 1 MiB p99 ms" "7 cached 4 KiB re-read p50 ms" \
+    "8 cached 4 KiB re-read p99 ms"; do
+    i=${row%% *}; label=${row#* }
+    printf '%s (nbdkit-file %s)\n' "$(line "$label" $(for c in "${cols[@]}"; do getr "$c" "$i"; done) -)" "$(getr nbdkit-file "$i")"
   done
   printf '| %-30s | %9s | (native binary, four slots, nothing mounted)\n' "idle RSS MiB, service" "$(awk -F'\t' '{print $2}' "$work/idle.tsv" | med)"
 fi
