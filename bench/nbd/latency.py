@@ -50,15 +50,14 @@ if times_file:
         out.write(" ".join(f"{t:.3f}" for t in times) + "\n")
 
 
-def p50_p99(values):
+def quantile(values, q):
     values = sorted(values)
-    return f"{values[len(values) // 2]:.3f} {values[min(len(values) - 1, int(len(values) * 0.99))]:.3f}"
+    return values[min(len(values) - 1, int(len(values) * q))]
 
 
-print(p50_p99(times), end="")
+figures = [quantile(times, 0.5), quantile(times, 0.99)]
 if head:
     # A fresh mount's first reads, apart: the p99 of 400 reads is their 4th-worst, most often one of these.
-    rest = times[head:]
-    print(f" {sum(times[:head]) / head:.3f} {sorted(rest)[min(len(rest) - 1, int(len(rest) * 0.99))]:.3f}", end="")
-print()
+    figures += [sum(times[:head]) / head, quantile(times[head:], 0.99)]
+print(" ".join(f"{x:.3f}" for x in figures))
 h.shutdown()
