@@ -3,8 +3,11 @@ using VirtualMedia.Service.ImageSources.Http;
 
 namespace VirtualMedia.Tests.ImageSources;
 
-/// <summary>A fake fetcher serving ranges of an in-memory image at once, counting what it was asked for.</summary>
-internal sealed class FakeMemoryRangeFetcher(byte[] image) : IRangeFetcher
+/// <summary>A fake fetcher serving ranges of an in-memory image, counting what it was asked for.</summary>
+/// <param name="image">The image.</param>
+/// <param name="answerDelay">How long a GET starting at an offset waits for its answer, as a real server's does for a
+/// round trip (none when null: at once).</param>
+internal sealed class FakeMemoryRangeFetcher(byte[] image, Func<long, TimeSpan>? answerDelay = null) : IRangeFetcher
 {
     private long _bytesFetched;
 
@@ -18,6 +21,11 @@ internal sealed class FakeMemoryRangeFetcher(byte[] image) : IRangeFetcher
     {
         Interlocked.Add(ref _bytesFetched, length);
         Fetches.Enqueue(new FetchRange(offset, offset + length));
+        if (answerDelay?.Invoke(offset) is { } delay && delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+
         using var body = new MemoryStream(image, (int)offset, length, writable: false);
         await consumer.ConsumeAsync(body, cancellationToken);
     }

@@ -100,11 +100,18 @@ public sealed class ReadAheadStreamsTests
         fetcher.Fetches.Should().NotContain(fetch => fetch.Start >= StreamPages * PageSize);
     }
 
-    [Test]
-    public async Task ANextGetAskedForEarlyGivesWayToAReaderWithNoStream()
+    [TestCase(false, TestName = "A next GET asked for early gives way to a reader with no stream")]
+    [TestCase(true, TestName = "A next GET still waiting for its answer gives way to a reader with no stream")]
+    public async Task ANextGetAskedForEarlyGivesWayToAReaderWithNoStream(bool answerLate)
     {
         var image = RandomImage(0);
-        var fetcher = new FakeMemoryRangeFetcher(image);
+        // Late: the first reader's next GET is still waiting for its answer (a round trip) when the second reader
+        // comes; every other GET is answered at once.
+        var fetcher = new FakeMemoryRangeFetcher(
+            image,
+            offset => answerLate && offset >= StreamPages * PageSize && offset < 160L * PageSize
+                ? TimeSpan.FromSeconds(10)
+                : TimeSpan.Zero);
         var geometry = Geometry(2, TimeSpan.FromSeconds(30));
         await using var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         var buffer = new byte[PageSize];

@@ -55,8 +55,7 @@ internal sealed partial class ReadAheadCache
                     next.Predecessor = null;
                     stream.Successor = null;
                     // A waiting successor goes on (or lets its GET go) now rather than at the reader's next move.
-                    next.Moved?.TrySetResult();
-                    next.Moved = null;
+                    next.Wake();
                 }
             }
 

@@ -83,8 +83,7 @@ internal sealed partial class ReadAheadCache
             stream.ReaderKey = readerKey;
             stream.MovedAt = Environment.TickCount64;
             Claim(stream);
-            stream.Moved?.TrySetResult();
-            stream.Moved = null;
+            stream.Wake();
         }
     }
 
@@ -169,8 +168,7 @@ internal sealed partial class ReadAheadCache
         }
 
         idlest.Ended = true;
-        idlest.Moved!.TrySetResult();
-        idlest.Moved = null;
+        idlest.Wake();
         return true;
     }
 }

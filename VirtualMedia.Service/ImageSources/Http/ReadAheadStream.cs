@@ -38,6 +38,14 @@ internal sealed class ReadAheadStream(
     /// <summary>Completed when the reader moves on; set while the stream waits for room in the window.</summary>
     public TaskCompletionSource? Moved { get; set; }
 
+    /// <summary>Wakes the stream if it waits (<see cref="Moved"/>); one that has not begun to wait (its GET not answered
+    /// yet) has nothing to wake.</summary>
+    public void Wake()
+    {
+        Moved?.TrySetResult();
+        Moved = null;
+    }
+
     /// <summary>The stream whose GET ends where this one's starts, when this one was asked for before it ended.</summary>
     public ReadAheadStream? Predecessor { get; set; } = predecessor;
 
