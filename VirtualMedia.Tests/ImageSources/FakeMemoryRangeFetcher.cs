@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.ImageSources.Http;
 
 namespace VirtualMedia.Tests.ImageSources;
@@ -10,8 +11,13 @@ namespace VirtualMedia.Tests.ImageSources;
 /// <param name="breakAfter">After how many bytes of its body the first GET of a fetch starting at an offset breaks, as
 /// a connection reset mid-body does (never when null or for a null answer); the fetch then goes on as
 /// <see cref="IRangeFetcher"/> says, from the consumer's <see cref="IRangeConsumer.ResumeAt"/> to the same end.</param>
+/// <param name="fails">Whether a fetch starting at an offset fails for good, as one past the source's outage budget
+/// does: with EIO, once its answer is due.</param>
 internal sealed class FakeMemoryRangeFetcher(
-    byte[] image, Func<long, TimeSpan>? answerDelay = null, Func<long, int?>? breakAfter = null) : IRangeFetcher
+    byte[] image,
+    Func<long, TimeSpan>? answerDelay = null,
+    Func<long, int?>? breakAfter = null,
+    Func<long, bool>? fails = null) : IRangeFetcher
 {
     private long _bytesFetched;
 
@@ -31,6 +37,11 @@ internal sealed class FakeMemoryRangeFetcher(
             await Task.Delay(delay, cancellationToken);
         }
 
+        if (fails?.Invoke(offset) == true)
+        {
+            throw new ImageSourceException(Errno.EIO, $"fetch of [{offset}, {end}) failed for good");
+        }
+
         if (breakAfter?.Invoke(offset) is { } broken && broken < length)
         {
             Interlocked.Add(ref _bytesFetched, broken);
@@ -41,7 +52,7 @@ internal sealed class FakeMemoryRangeFetcher(
                 // The consumer let the rest of the GET go before the break (a stream whose reader stopped).
                 return;
             }
-            catch (IOException)
+            catch (IOException e) when (e is not ImageSourceException)
             {
                 var resume = consumer.ResumeAt;
                 Outside(resume, end, "retry");

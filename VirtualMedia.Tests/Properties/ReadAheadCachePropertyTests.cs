@@ -1,4 +1,5 @@
 using CsCheck;
+using VirtualMedia.Nbd;
 using VirtualMedia.Service.ImageSources.Http;
 using VirtualMedia.Tests.ImageSources;
 
@@ -6,8 +7,9 @@ namespace VirtualMedia.Tests.Properties;
 
 /// <summary>Whatever several readers do at once through one read-ahead cache (sequential runs, random reads, lent
 /// pages held across other reads, reads given up), against a server a round trip away whose connections may break
-/// mid-body: every read gets the image's bytes, lent bytes stay the image's until given back, only a read given up
-/// fails, nothing hangs, and the cache is disposed of with every fetch ended.</summary>
+/// mid-body and whose fetches may fail for good: every read gets the image's bytes or fails with the source's error
+/// (only where a fetch can fail, or a read is given up), lent bytes stay the image's until given back, nothing hangs,
+/// and the cache is disposed of with every fetch ended.</summary>
 /// <remarks>The hand-written cache tests each pin one interleaving; this one draws them. It fails within its 150
 /// scenarios with either of two faults put back: a successor stopped before its GET was answered woken through a null
 /// <c>Moved</c> (the NullReferenceException found by reading the code in 0886a7c), or a broken fill resumed from its
@@ -30,10 +32,10 @@ public sealed class ReadAheadCachePropertyTests
         Gen.Int[1, 40], Gen.Int[0, PageSize - 1], Gen.Int[4, 16], Gen.Int[1, 4], Gen.Int[1, 8], Gen.Int[1, 3]);
 
     private static readonly Gen<Scenario> Scenarios = Gen.Select(
-        Shapes, Gen.Int[1, 8], Gen.Int[10, 60], Gen.Int[0, 3], Gen.Int[0, 3], Ops.Array[1, 24].Array[1, 4],
-        (shape, streamPages, pauseMs, delayMs, breakOneIn, readers) => new Scenario(
+        Shapes, Gen.Int[1, 8], Gen.Int[10, 60], Gen.Int[0, 3], Gen.Int[0, 3], Gen.Int[0, 3], Ops.Array[1, 24].Array[1, 4],
+        (shape, streamPages, pauseMs, delayMs, breakOneIn, failOneIn, readers) => new Scenario(
             shape.Item1, shape.Item2, shape.Item3, shape.Item4, shape.Item5, shape.Item6,
-            streamPages, pauseMs, delayMs, breakOneIn, readers));
+            streamPages, pauseMs, delayMs, breakOneIn, failOneIn, readers));
 
     [Test]
     public Task ConcurrentReadersGetTheImagesBytesAndNothingHangs() =>
@@ -49,7 +51,9 @@ public sealed class ReadAheadCachePropertyTests
             // One GET in (BreakOneIn + 1) loses its connection somewhere in its body; none when BreakOneIn is 0.
             breakAfter: offset => scenario.BreakOneIn > 0 && Spread(offset, scenario.BreakOneIn + 1) == 0
                 ? Spread(offset / 3, 2 * PageSize)
-                : null);
+                : null,
+            // One fetch in 4 * FailOneIn fails for good; none when FailOneIn is 0.
+            fails: offset => scenario.FailOneIn > 0 && Spread(offset ^ 0x5A5A5A, 4 * scenario.FailOneIn) == 0);
         var geometry = new CacheGeometry(
             PageSize,
             scenario.CachePages * PageSize,
@@ -61,7 +65,7 @@ public sealed class ReadAheadCachePropertyTests
         var cache = new ReadAheadCache(fetcher, image.Length, geometry);
         try
         {
-            await Task.WhenAll(scenario.Readers.Select(ops => ReaderAsync(cache, image, ops))).WaitAsync(Hang);
+            await Task.WhenAll(scenario.Readers.Select(ops => ReaderAsync(cache, image, ops, scenario.FailOneIn > 0))).WaitAsync(Hang);
         }
         finally
         {
@@ -71,7 +75,7 @@ public sealed class ReadAheadCachePropertyTests
 
     /// <summary>One reader's operations in order, as an NBD connection's would come, holding its leases as a client
     /// slow to read its replies does.</summary>
-    private static async Task ReaderAsync(ReadAheadCache cache, byte[] image, Op[] ops)
+    private static async Task ReaderAsync(ReadAheadCache cache, byte[] image, Op[] ops, bool fetchesFail)
     {
         // Off the caller's thread: the readers run at once.
         await Task.Yield();
@@ -81,41 +85,15 @@ public sealed class ReadAheadCachePropertyTests
             for (var i = 0; i < ops.Length; i++)
             {
                 var op = ops[i];
-                var offset = (long)(op.Where * (image.Length - 1));
-                var length = (int)Math.Min(op.Length, image.Length - offset);
-                switch (op.Kind)
+                try
                 {
-                    case OpKind.Read:
-                        await ReadAsync(cache, image, offset, length, CancellationToken.None);
-                        break;
-                    case OpKind.Sequential:
-                        for (var n = 0; n < op.Count && offset < image.Length; n++, offset += length)
-                        {
-                            await ReadAsync(cache, image, offset, (int)Math.Min(length, image.Length - offset), CancellationToken.None);
-                        }
-
-                        break;
-                    case OpKind.Lend:
-                        if (await cache.LendAsync(offset, length, CancellationToken.None) is { } lease)
-                        {
-                            Same(Joined(lease), image, offset, length, "lent");
-                            held.Add((lease, offset, length, i + op.Hold));
-                        }
-
-                        break;
-                    case OpKind.GivenUp:
-                        using (var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(op.Hold)))
-                        {
-                            try
-                            {
-                                await ReadAsync(cache, image, offset, length, giveUp.Token);
-                            }
-                            catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
-                            {
-                            }
-                        }
-
-                        break;
+                    if (await OpAsync(cache, image, op) is { } lease)
+                    {
+                        held.Add((lease.Lease, lease.Offset, lease.Length, i + op.Hold));
+                    }
+                }
+                catch (ImageSourceException) when (fetchesFail)
+                {
                 }
 
                 foreach (var done in held.Where(h => h.Until <= i).ToList())
@@ -132,6 +110,49 @@ public sealed class ReadAheadCachePropertyTests
                 GiveBack(left, image);
             }
         }
+    }
+
+    /// <summary>Does <paramref name="op"/>, checking every byte it reads; returns a lease to hold.</summary>
+    private static async Task<(CacheLease Lease, long Offset, int Length)?> OpAsync(ReadAheadCache cache, byte[] image, Op op)
+    {
+        var offset = (long)(op.Where * (image.Length - 1));
+        var length = (int)Math.Min(op.Length, image.Length - offset);
+        switch (op.Kind)
+        {
+            case OpKind.Read:
+                await ReadAsync(cache, image, offset, length, CancellationToken.None);
+                break;
+            case OpKind.Sequential:
+                for (var n = 0; n < op.Count && offset < image.Length; n++, offset += length)
+                {
+                    await ReadAsync(cache, image, offset, (int)Math.Min(length, image.Length - offset), CancellationToken.None);
+                }
+
+                break;
+            case OpKind.Lend:
+                if (await cache.LendAsync(offset, length, CancellationToken.None) is { } lease)
+                {
+                    Same(Joined(lease), image, offset, length, "lent");
+                    return (lease, offset, length);
+                }
+
+                break;
+            case OpKind.GivenUp:
+                using (var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(op.Hold)))
+                {
+                    try
+                    {
+                        await ReadAsync(cache, image, offset, length, giveUp.Token);
+                    }
+                    catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+                    {
+                    }
+                }
+
+                break;
+        }
+
+        return null;
     }
 
     private static async Task ReadAsync(
@@ -180,15 +201,17 @@ public sealed class ReadAheadCachePropertyTests
     }
 
     /// <summary>An image of whole pages and a tail, a cache geometry (in pages), a link (answer delay, one GET in
-    /// <paramref name="BreakOneIn"/> + 1 broken) and the readers' operations.</summary>
+    /// <paramref name="BreakOneIn"/> + 1 broken, one fetch in 4 × <paramref name="FailOneIn"/> failed) and the readers'
+    /// operations.</summary>
     private sealed record Scenario(
         int ImagePages, int TailBytes, int CachePages, int FetchPages, int ReadAheadPages, int Parallel,
-        int StreamPages, int ReaderPauseMs, int MaxDelayMs, int BreakOneIn, Op[][] Readers)
+        int StreamPages, int ReaderPauseMs, int MaxDelayMs, int BreakOneIn, int FailOneIn, Op[][] Readers)
     {
         public override string ToString() =>
             $"image {ImagePages} pages + {TailBytes} B, cache {CachePages}, fetch {FetchPages}, ahead {ReadAheadPages}, "
             + $"parallel {Parallel}, stream {StreamPages}, pause {ReaderPauseMs} ms, delay <= {MaxDelayMs} ms, "
-            + (BreakOneIn == 0 ? "no GET breaks" : $"1 GET in {BreakOneIn + 1} breaks") + "; readers: "
+            + (BreakOneIn == 0 ? "no GET breaks" : $"1 GET in {BreakOneIn + 1} breaks") + ", "
+            + (FailOneIn == 0 ? "no fetch fails" : $"1 fetch in {4 * FailOneIn} fails") + "; readers: "
             + string.Join(" | ", Readers.Select(ops => string.Join(' ', ops.Select(op => op.ToString()))));
     }
 }
