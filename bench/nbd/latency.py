@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Random-read latency of an NBD export: p50/p99 in milliseconds for one block size.
 
-usage: latency.py URI BLOCK_SIZE COUNT SEED [--reread] [--warm IMAGE_FILE] [--head N] [--times FILE]
+usage: latency.py URI BLOCK_SIZE COUNT SEED [--reread] [--warm IMAGE_FILE] [--head N] [--times FILE] [--bursts N]
 With --reread the same offsets are read twice and only the second pass is timed (cached re-reads).
 With --warm the offsets are first read from the image server's file, so its page cache holds them for every server
 alike: the servers of a round read the same offsets one after the other, and this host keeps little page cache, so
@@ -9,6 +9,8 @@ without it the first server of each round paid the disk's latency on every read 
 reading the same offsets first or second).
 With --head N two more figures follow: the mean of the first N reads and the p99 of the reads after them.
 With --times every read's time, in the order read, is appended to FILE as one line.
+With --bursts N the reads come N at a time with 0.3 s between, as a host's with think time between its bursts do;
+--head then counts the first reads of every burst.
 """
 import random
 import sys
@@ -27,6 +29,7 @@ def option(name):
 warm = option("--warm")
 head = int(option("--head") or 0)
 times_file = option("--times")
+burst = int(option("--bursts") or count)
 h = nbd.NBD()
 h.connect_uri(uri)
 size = h.get_size()
@@ -41,7 +44,9 @@ if reread:
     for offset in offsets:
         h.pread(block, offset)
 times = []
-for offset in offsets:
+for i, offset in enumerate(offsets):
+    if i and i % burst == 0:
+        time.sleep(0.3)
     start = time.perf_counter()
     h.pread(block, offset)
     times.append((time.perf_counter() - start) * 1000)
@@ -58,6 +63,7 @@ def quantile(values, q):
 figures = [quantile(times, 0.5), quantile(times, 0.99)]
 if head:
     # A fresh mount's first reads, apart: the p99 of 400 reads is their 4th-worst, most often one of these.
-    figures += [sum(times[:head]) / head, quantile(times[head:], 0.99)]
+    heads = [t for i, t in enumerate(times) if i % burst < head]
+    figures += [sum(heads) / len(heads), quantile([t for i, t in enumerate(times) if i % burst >= head], 0.99)]
 print(" ".join(f"{x:.3f}" for x in figures))
 h.shutdown()

@@ -7,7 +7,8 @@
 # (readahead and cache filters). "curl" (one connection, one GET) is the ceiling at each latency.
 # Per read: MB/s, CPU of every process (server from its start, nginx, the client; the proxy apart), HTTP requests
 # (nginx's access log), peak RSS of the server, our collections' pause per GiB. Per round at loopback: random
-# 4 KiB / 1 MiB latency and cached re-reads (nbdkit-file is the re-read reference), and the idle RSS of the service
+# 4 KiB / 1 MiB latency and cached re-reads (nbdkit-file is the re-read reference), 4 KiB reads in 10 bursts of 100
+# with 0.3 s pauses between (a host with think time: each burst's first reads come after idle), and the idle RSS of the service
 # with four slots (sandbox, no mounts). Prints every round's figures, then one table of medians with ratios against nbdkit curl and curl.
 # Run on demand (not in CI): bench/nbd/run.sh [ROUNDS] [SIZE_MIB]
 # Knobs: SERVERS ("ours nbdkit"), LATENCIES ("0 20 100", round-trip ms), SIZE_20 / SIZE_100 (MiB read at those
@@ -18,7 +19,7 @@
 # NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures), RANDOM_REPEAT
 # (random-read runs per server per round, default 1: a run's 4 KiB p99 is its 4th-worst read of 400, so a median of it
 # wants some 25 runs, e.g. 5 rounds of 5; the servers' order rotates from run to run), RANDOM_ONLY=1 (random reads
-# and the idle figure only: a minute for 20 runs a server).
+# and the idle figure only: two minutes for 20 runs a server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -193,20 +194,24 @@ read_once() { # lat name round
         gc == "-" ? "-" : sprintf("%.1f", gc / gib) }' | tee -a "$work/raw.tsv" >&2
 }
 
-# random.tsv: name round p50_4k p99_4k p50_1m p99_1m reread_p50 reread_p99 load1 first4_4k p99_after_first4_4k;
+# random.tsv: name round p50_4k p99_4k p50_1m p99_1m reread_p50 reread_p99 load1 first4_4k p99_after_first4_4k
+# p99_bursts_4k first4_of_bursts_4k;
 # reads-4k.txt: every 4 KiB read's time, a line per run, "name round" first.
 random_once() { # name round
-  local a b c a50 a99 first4 after4
+  local a b c d a50 a99 first4 after4 d99 dfirst4
   start_server "$1" "${url[0]}"
   printf '%s %s ' "$1" "$2" >>"$work/reads-4k.txt"
   a=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 400 "$2" --warm "$(image_path 0)" --head 4 --times "$work/reads-4k.txt")
+  # The same server on: 10 bursts of 100 reads, other offsets (the first run's are cached by ours, not by nbdkit).
+  d=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 1000 "$(($2 + 100000))" --warm "$(image_path 0)" --bursts 100 --head 4)
   b=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 1048576 60 "$2" --warm "$(image_path 0)")
   # 100 blocks: the re-read set (100 pages of 64 KiB) fits the default cache.
   c=$(/usr/bin/python3 bench/nbd/latency.py "$uri" 4096 100 "$2" --reread)
   stop_server
   read -r a50 a99 first4 after4 <<<"$a"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$a50" "$a99" "${b/ /$'\t'}" "${c/ /$'\t'}" \
-    "$(cut -d' ' -f1 /proc/loadavg)" "$first4" "$after4" \
+  read -r _ d99 dfirst4 _ <<<"$d"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$a50" "$a99" "${b/ /$'\t'}" "${c/ /$'\t'}" \
+    "$(cut -d' ' -f1 /proc/loadavg)" "$first4" "$after4" "$d99" "$dfirst4" \
     | tee -a "$work/random.tsv" >&2
 }
 
@@ -298,7 +303,7 @@ if [ -s "$work/random.tsv" ]; then
   # random.tsv's column of each row (9 is the load average)
   for row in "3 random 4 KiB p50 ms" "4 random 4 KiB p99 ms" "10 random 4 KiB first 4 reads ms" \
     "11 random 4 KiB p99 after them ms" "5 random 1 MiB p50 ms" "6 random 1 MiB p99 ms" "7 cached 4 KiB re-read p50 ms" \
-    "8 cached 4 KiB re-read p99 ms"; do
+    "8 cached 4 KiB re-read p99 ms" "12 random 4 KiB p99 in bursts ms" "13 4 KiB first 4 of a burst ms"; do
     i=${row%% *}; label=${row#* }
     printf '%s (nbdkit-file %s)\n' "$(line "$label" $(for c in "${cols[@]}"; do getr "$c" "$i"; done) -)" "$(getr nbdkit-file "$i")"
   done
