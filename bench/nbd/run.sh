@@ -19,7 +19,7 @@
 # NBD device does, one stream), QUICK=1 (no random reads, no idle figure), KEEP=dir (raw figures), RANDOM_REPEAT
 # (random-read runs per server per round, default 1: a run's 4 KiB p99 is its 4th-worst read of 400, so a median of it
 # wants some 25 runs, e.g. 5 rounds of 5; the servers' order rotates from run to run), RANDOM_ONLY=1 (random reads
-# and the idle figure only: two minutes for 20 runs a server).
+# and the idle figure only: about three minutes for 21 runs a server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
