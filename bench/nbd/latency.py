@@ -62,7 +62,8 @@ def quantile(values, q):
 
 figures = [quantile(times, 0.5), quantile(times, 0.99)]
 if head:
-    # A fresh mount's first reads, apart: the p99 of 400 reads is their 4th-worst, most often one of these.
+    # The first reads after idle (a fresh mount's, or each burst's), apart: the p99 of 400 reads is their 4th-worst,
+    # most often one of these.
     heads = [t for i, t in enumerate(times) if i % burst < head]
     figures += [sum(heads) / len(heads), quantile([t for i, t in enumerate(times) if i % burst >= head], 0.99)]
 print(" ".join(f"{x:.3f}" for x in figures))
