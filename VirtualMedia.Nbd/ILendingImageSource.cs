@@ -10,4 +10,8 @@ public interface ILendingImageSource : IImageSource
     /// <summary>The <paramref name="length"/> bytes at <paramref name="offset"/>, in the source's own memory until the
     /// lease is disposed; null when the source cannot lend them now.</summary>
     ValueTask<IImageLease?> LendAsync(long offset, int length, CancellationToken cancellationToken);
+
+    /// <summary>Bytes the source can hold for reads at once; a connection serves no more than this of reads at a time
+    /// (the first however large), the rest waiting on its socket.</summary>
+    long LendableBytes { get; }
 }

@@ -39,6 +39,7 @@ internal sealed partial class NbdConnection : IDisposable
         _lender = _source as ILendingImageSource;
         _budget = budget;
         _slots = maxInFlight;
+        _readWindow = _lender?.LendableBytes ?? long.MaxValue;
         // Made once: a method group passed per request is a new delegate per request.
         _recycle = Recycle;
         _returnBuffer = budget.Return;
@@ -109,7 +110,8 @@ internal sealed partial class NbdConnection : IDisposable
             try
             {
                 (request.Command, request.Flags, request.Handle, request.Offset, request.Length) = header;
-                if (!await PrepareAsync(request, connection).ConfigureAwait(false))
+                if (!await EnterReadWindowAsync(request, connection).ConfigureAwait(false)
+                    || !await PrepareAsync(request, connection).ConfigureAwait(false))
                 {
                     return Ending.HungUp;
                 }
@@ -267,6 +269,7 @@ internal sealed partial class NbdConnection : IDisposable
             _budget.Return(buffer);
         }
 
+        LeaveReadWindow(request);
         _free.Writer.TryWrite(request);
     }
 

@@ -33,6 +33,9 @@ internal sealed class NbdRequest
     /// <summary>True when the request carries data one way or the other (a WRITE's payload, a valid READ's reply).</summary>
     public bool NeedsBuffer => Command == NbdCommand.Write || (Command == NbdCommand.Read && Error == Errno.None);
 
+    /// <summary>Bytes this read holds of its connection's read window; 0 when it holds none.</summary>
+    public uint WindowBytes { get; set; }
+
     /// <summary>The reply's data lent by the source, when it lent them; disposed once the reply is sent or abandoned.</summary>
     public IImageLease? Lease { get; set; }
 

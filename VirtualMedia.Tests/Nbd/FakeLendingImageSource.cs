@@ -3,9 +3,12 @@ using VirtualMedia.Nbd;
 namespace VirtualMedia.Tests.Nbd;
 
 /// <summary>A fake in-memory source that lends its bytes in pieces of <c>pieceSize</c> (so a reply takes several
-/// writes), or declines to while <see cref="Declines"/> is set; it counts leases and copied reads.</summary>
-internal sealed class FakeLendingImageSource(byte[] content, int pieceSize) : ILendingImageSource
+/// writes), or declines to while <see cref="Declines"/> is set; it counts leases, their bytes, and copied reads.</summary>
+internal sealed class FakeLendingImageSource(byte[] content, int pieceSize, long lendableBytes = long.MaxValue) : ILendingImageSource
 {
+    private readonly Lock _lock = new();
+    private long _outstandingBytes;
+    private long _peakOutstandingBytes;
     private int _outstanding;
     private int _lent;
     private int _copiedReads;
@@ -19,6 +22,20 @@ internal sealed class FakeLendingImageSource(byte[] content, int pieceSize) : IL
     public bool CanTrim => false;
 
     public bool CanMultiConn => true;
+
+    public long LendableBytes => lendableBytes;
+
+    /// <summary>The most bytes leases held at once.</summary>
+    public long PeakOutstandingBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _peakOutstandingBytes;
+            }
+        }
+    }
 
     /// <summary>While true, every lend is declined and the server must read into a buffer of its own.</summary>
     public bool Declines { get; set; }
@@ -45,7 +62,13 @@ internal sealed class FakeLendingImageSource(byte[] content, int pieceSize) : IL
 
         Interlocked.Increment(ref _lent);
         Interlocked.Increment(ref _outstanding);
-        return ValueTask.FromResult<IImageLease?>(new Lease(segments, () => Interlocked.Decrement(ref _outstanding)));
+        lock (_lock)
+        {
+            _outstandingBytes += length;
+            _peakOutstandingBytes = Math.Max(_peakOutstandingBytes, _outstandingBytes);
+        }
+
+        return ValueTask.FromResult<IImageLease?>(new Lease(segments, () => Release(length)));
     }
 
     public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
@@ -63,6 +86,15 @@ internal sealed class FakeLendingImageSource(byte[] content, int pieceSize) : IL
     public ValueTask TrimAsync(long offset, long length, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private void Release(int length)
+    {
+        Interlocked.Decrement(ref _outstanding);
+        lock (_lock)
+        {
+            _outstandingBytes -= length;
+        }
+    }
 
     private sealed class Lease(IReadOnlyList<ReadOnlyMemory<byte>> segments, Action release) : IImageLease
     {

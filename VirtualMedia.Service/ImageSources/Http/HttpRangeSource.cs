@@ -54,6 +54,9 @@ internal sealed class HttpRangeSource : ILendingImageSource
         await _cache.LendAsync(offset, length, cancellationToken);
 
     /// <inheritdoc />
+    public long LendableBytes => _cache.LendableBytes;
+
+    /// <inheritdoc />
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         throw new ImageSourceException(Errno.EPERM, "web images are read-only");
 

@@ -14,6 +14,9 @@ internal sealed partial class ReadAheadCache
     /// <summary>Most pages lent at once.</summary>
     private int MaxLentPages => _pageCount / 2;
 
+    /// <summary>Bytes of the most pages lent at once.</summary>
+    public long LendableBytes => (long)MaxLentPages * _pageSize;
+
     /// <summary>The <paramref name="length"/> bytes at <paramref name="offset"/> in the cache's pages, fetched if
     /// missing and pinned until the lease is disposed; null when lending them would pin more than
     /// <see cref="MaxLentPages"/> or the cache has no room.</summary>
