@@ -36,8 +36,10 @@ internal sealed partial class NbdConnection
                 room = _windowRoom.Task;
             }
 
-            // Nothing is reserved while waiting, so a hang-up has nothing to give back.
-            if (await WhileListeningAsync(new ValueTask<object>(room), static _ => { }, 0, connection).ConfigureAwait(false) is null)
+            // Nothing is reserved while waiting, so a hang-up has nothing to give back. Room also comes when a failed
+            // reply's read is recycled: the connection is going down then, and the read is not served.
+            if (await WhileListeningAsync(new ValueTask<object>(room), static _ => { }, 0, connection).ConfigureAwait(false) is null
+                || connection.IsCancellationRequested)
             {
                 return false;
             }

@@ -87,6 +87,30 @@ public sealed class HttpNbdExportTests
         buffer.Should().Equal((await File.ReadAllBytesAsync(_iso)).AsSpan(8_000_000, 65536).ToArray());
     }
 
+    // One client with 8 MiB of reads in flight, as much as the default cache (a kernel NBD device with a deep queue):
+    // its reads filled the cache and left the read-ahead no room, and went around the cache, a GET each (51 GETs for
+    // this image). The connection's read window keeps it within what the cache can lend: a stream, its successors and
+    // the reads before it is known as sequential.
+    [Test]
+    public async Task OneClientWithADeepQueueOfLargeReadsIsStreamedNotReadAroundTheCache()
+    {
+        var image = await _nginx.ServeRandomImageAsync("deep.img", 256 * 1024 * 1024, seed: 8);
+        string copied;
+        await using (var served = await ServeAsync(_nginx.HttpsUrl("images/deep.img")))
+        {
+            copied = await NbdPeers.CopySha256Async(
+                served.Uri, _work.Combine("deep.img"), "-C", "1", "-R", "8", "--request-size=1048576");
+        }
+
+        copied.Should().Be(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image)));
+        // nginx logs a GET once it ends: those the source let go end as its connections close.
+        await Task.Delay(200);
+        _nginx.AccessLog().Count(line => line.Contains("/deep.img", StringComparison.Ordinal))
+            .Should().BeLessThanOrEqualTo(12, "a probe, a few reads before the reader is known as sequential, four streamed GETs");
+        File.Delete(_work.Combine("deep.img"));
+        File.Delete(Path.Combine(_nginx.Root, "deep.img"));
+    }
+
     [Test]
     public async Task NbdshRandomReadsOverHttpsMatch()
     {

@@ -122,6 +122,63 @@ public sealed class NbdLendingTests
         served.Server.BufferBytesInUse.Should().Be(0);
     }
 
+    [Test]
+    public async Task AConnectionServesNoMoreReadsAtOnceThanTheSourceCanLend()
+    {
+        // Replies of 4 MiB: the socket cannot take a whole one, so a read's lease lasts until its reply is read.
+        const int Read = 4 * MiB;
+        var content = RandomContent(64 * MiB);
+        var source = new FakeLendingImageSource(content, pieceSize: 64 * 1024, lendableBytes: 3 * Read);
+        await using var served = ServedSource.Start(source, new NbdServerOptions());
+        await using var client = await ConnectInTransmissionAsync(served.SocketPath);
+
+        // Eight reads at once and no reply read yet: three fit what the source can lend.
+        for (ulong read = 0; read < 8; read++)
+        {
+            await client.SendRequestAsync(0, read, read * Read, Read);
+        }
+
+        await Wait.UntilAsync(() => source.Outstanding == 3, Limit, "three reads to hold leases");
+        await Task.Delay(200);
+        source.Lent.Should().Be(3, "the reads past the window wait on the socket");
+
+        for (var i = 0; i < 8; i++)
+        {
+            var (error, handle) = await client.ReadSimpleReplyAsync();
+            error.Should().Be(0u);
+            (await client.ReadAsync(Read)).Should().Equal(content.AsSpan((int)handle * Read, Read).ToArray());
+        }
+
+        source.PeakOutstandingBytes.Should().Be(3 * Read);
+        source.CopiedReads.Should().Be(0, "no read was declined");
+
+        // A read larger than the window goes when nothing else is in flight.
+        await client.SendRequestAsync(0, 9, 0, 4 * Read);
+        (await client.ReadSimpleReplyAsync()).Should().Be((0u, 9ul));
+        (await client.ReadAsync(4 * Read)).Should().Equal(content.AsSpan(0, 4 * Read).ToArray());
+        await Wait.UntilAsync(() => source.Outstanding == 0, Limit, "every lease to be given back");
+    }
+
+    [Test]
+    public async Task AClientThatHangsUpWhileItsReadsWaitForTheWindowLeavesNothingHeld()
+    {
+        const int Read = 4 * MiB;
+        var source = new FakeLendingImageSource(RandomContent(32 * MiB), pieceSize: 64 * 1024, lendableBytes: 2 * Read);
+        await using var served = ServedSource.Start(source, new NbdServerOptions());
+        var client = await ConnectInTransmissionAsync(served.SocketPath);
+        for (ulong read = 0; read < 8; read++)
+        {
+            await client.SendRequestAsync(0, read, read * Read, Read);
+        }
+
+        await Wait.UntilAsync(() => source.Outstanding == 2, Limit, "two reads to hold leases");
+        await client.DisposeAsync();
+        await Wait.UntilAsync(() => served.Server.ActiveConnections == 0, Limit, "the connection to end");
+        await Wait.UntilAsync(() => source.Outstanding == 0, Limit, "every lease to be given back");
+        source.Lent.Should().Be(2, "the waiting reads were never served");
+        served.Server.BufferBytesInUse.Should().Be(0);
+    }
+
     private static byte[] RandomContent(int size)
     {
         var content = new byte[size];
