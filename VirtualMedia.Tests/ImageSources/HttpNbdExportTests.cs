@@ -88,9 +88,9 @@ public sealed class HttpNbdExportTests
     }
 
     // One client with 8 MiB of reads in flight, as much as the default cache (a kernel NBD device with a deep queue):
-    // its reads filled the cache and left the read-ahead no room, and went around the cache, a GET each (51 GETs for
-    // this image). The connection's read window keeps it within what the cache can lend: a stream, its successors and
-    // the reads before it is known as sequential.
+    // its reads filled the cache and left the read-ahead no room, and went around the cache, a GET each (16-76 GETs for
+    // this image; 9 with the window). The connection's read window keeps it within what the cache can lend: a stream,
+    // its successors and the reads before it is known as sequential.
     [Test]
     public async Task OneClientWithADeepQueueOfLargeReadsIsStreamedNotReadAroundTheCache()
     {
