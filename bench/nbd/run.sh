@@ -252,8 +252,8 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "# raw: latency server round MB/s cpu_all cpu_server cpu_nginx cpu_client cpu_proxy (s/GiB) requests/GiB peakRSS load1 gc_pause_ms/GiB" >&2
 for round in $(seq "$rounds"); do
   for lat in $latencies; do
-    # Through the proxy the machine's two cores are the limit for ours and curl alike, and a read's MB/s varies by a
-    # fifth from one to the next: each reads LATENCY_REPEAT times a round, in turn with the others. nbdkit reads once:
+    # Through the proxy this machine's two cores are the limit (ours kept 1.7-2 of them busy, curl 1.5-1.7), and a
+    # read's MB/s varies by a fifth from one to the next: ours and curl read LATENCY_REPEAT times a round, in turn. nbdkit reads once:
     # its MB/s there is set by its 4 KiB requests' round trips (within a few per cent from round to round), and a read
     # costs it half a minute.
     for rep in $(seq "$([ "$lat" = 0 ] && echo 1 || echo "${LATENCY_REPEAT:-3}")"); do
