@@ -20,9 +20,9 @@ internal static class RuntimeTuning
     /// turn: a random read's NBD socket and its GET's connection were on two threads, two cores woken per read. One
     /// thread, where decryption is cheap (AES in hardware): random 4 KiB p99 0.35-0.45 → 0.28-0.35 ms over five runs
     /// of 21-30 a server (nbdkit curl 0.26-0.38), two streams at once through one server 369-392 → 427-488 MB/s with
-    /// 15% less CPU, nbdcopy's one connection the same on loopback and 2-6% behind at 20 ms. Without AES instructions
-    /// decryption is the work and is worth spreading: with OpenSSL's AES-NI turned off, two streams went 214-222 →
-    /// 186-194 MB/s on one thread. bench/nbd/RESULTS.md has the runs.</para>
+    /// 15% less CPU, nbdcopy's one connection the same on loopback and at 20 ms level or 2-6% behind (two sessions'
+    /// runs). Without AES instructions decryption is the work and is worth spreading: with OpenSSL's AES-NI turned off,
+    /// two streams went 214-222 → 186-194 MB/s on one thread. bench/nbd/RESULTS.md has the runs.</para>
     /// </remarks>
     public static void Apply()
     {
